@@ -1,0 +1,15 @@
+//! Kiln's engine: all of its machine learning, in pure Rust, for every surface (the command
+//! line, the studio's workers, the embeddable widget and the sync service). It knows nothing
+//! of the web: inputs are text and numbers, outputs are serde documents, long work reports
+//! progress through a callback that can ask it to stop.
+
+pub mod artifact;
+pub mod data;
+pub mod linear;
+pub mod metrics;
+pub mod model;
+#[cfg(feature = "nn")]
+pub mod nn;
+pub mod prep;
+pub mod split;
+pub mod train;

@@ -1,0 +1,1 @@
+//! Neural networks (placeholder until written).

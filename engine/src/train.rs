@@ -1,0 +1,317 @@
+//! Training a run end to end: parse, pick the target, split, fit the recipe on the training
+//! part, fit the model, score the holdout, and bundle the artifact. Neural networks share
+//! everything here but the fitting step (see `nn`).
+
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::{ARTIFACT_FORMAT, ARTIFACT_KIND, Artifact, Lineage, fingerprint};
+use crate::data::{ColumnData, DataError, Frame, format_number, parse_table};
+use crate::linear::{Design, LinearParams, fit_logistic, fit_ridge};
+use crate::metrics;
+use crate::model::{FittedModel, argmax};
+use crate::prep::{FittedRecipe, PrepError};
+use crate::split::{self, Split};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    Classification,
+    Regression,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    Linear,
+    Mlp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    pub task: Task,
+    pub target: String,
+    pub family: Family,
+    pub seed: u64,
+    pub holdout: f64,
+    pub epochs: u32,
+}
+
+/// A progress report: how far, doing what, latest loss.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub fraction: f64,
+    pub phase: String,
+    pub loss: Option<f64>,
+}
+
+impl Progress {
+    pub fn iteration(done: u32, total: u32, loss: f64) -> Self {
+        Self {
+            fraction: f64::from(done) / f64::from(total.max(1)),
+            phase: format!("iteration {done} of {total}"),
+            loss: Some(loss),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TrainError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Prep(#[from] PrepError),
+    #[error("there is no column \"{target}\"; the columns are: {available}")]
+    UnknownTarget { target: String, available: String },
+    #[error(
+        "the target \"{target}\" has only one class (\"{class}\"); classification needs at least two"
+    )]
+    OneClass { target: String, class: String },
+    #[error("the target \"{target}\" is not numeric; regression needs a numeric target")]
+    TargetNotNumeric { target: String },
+    #[error("only {rows} rows have a target value; at least 4 are needed to train and evaluate")]
+    TooFewRows { rows: usize },
+    #[error("training was cancelled")]
+    Cancelled,
+    #[error("the compute device failed: {0}")]
+    Device(String),
+}
+
+/// The labelled part of the data after the split.
+#[derive(Debug, Clone)]
+pub enum Labels {
+    Classes {
+        all: Vec<usize>,
+        names: Vec<String>,
+    },
+    Values {
+        all: Vec<f64>,
+        mean: f64,
+        scale: f64,
+    },
+}
+
+/// Everything the fitting step needs, prepared identically for every model family.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub config: TrainConfig,
+    pub frame: Frame,
+    pub rows: Vec<usize>,
+    pub labels: Labels,
+    pub split: Split,
+    pub recipe: FittedRecipe,
+    pub x_train: Vec<f64>,
+    pub x_holdout: Vec<f64>,
+    pub data_hash: String,
+}
+
+impl Prepared {
+    pub fn width(&self) -> usize {
+        self.recipe.width()
+    }
+
+    /// Training targets: class indices.
+    pub fn train_classes(&self) -> Vec<usize> {
+        match &self.labels {
+            Labels::Classes { all, .. } => self.split.train.iter().map(|&i| all[i]).collect(),
+            Labels::Values { .. } => Vec::new(),
+        }
+    }
+
+    /// Training targets: standardised values.
+    pub fn train_values(&self) -> Vec<f64> {
+        match &self.labels {
+            Labels::Values { all, mean, scale } => self
+                .split
+                .train
+                .iter()
+                .map(|&i| (all[i] - mean) / scale)
+                .collect(),
+            Labels::Classes { .. } => Vec::new(),
+        }
+    }
+
+    pub fn n_outputs(&self) -> usize {
+        match &self.labels {
+            Labels::Classes { names, .. } => names.len(),
+            Labels::Values { .. } => 1,
+        }
+    }
+}
+
+/// Parses the text and prepares the split, recipe and matrices for `config`.
+pub fn prepare(file_name: &str, text: &str, config: &TrainConfig) -> Result<Prepared, TrainError> {
+    let frame = parse_table(file_name, text)?;
+    let Some(target) = frame.column(&config.target) else {
+        let available = frame
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>();
+        return Err(TrainError::UnknownTarget {
+            target: config.target.clone(),
+            available: available.join(", "),
+        });
+    };
+    let (rows, labels) = labels_for(&target.data, config)?;
+    if rows.len() < 4 {
+        return Err(TrainError::TooFewRows { rows: rows.len() });
+    }
+    let split_local = match &labels {
+        Labels::Classes { all, .. } => split::stratified(all, config.holdout, config.seed),
+        Labels::Values { all, .. } => split::shuffled(all.len(), config.holdout, config.seed),
+    };
+    // `split_local` indexes `rows`; the recipe needs frame rows.
+    let to_frame = |ix: &[usize]| ix.iter().map(|&i| rows[i]).collect::<Vec<_>>();
+    let recipe = FittedRecipe::fit(&frame, &config.target, &to_frame(&split_local.train))?;
+    let x_train = recipe.transform_frame(&frame, &to_frame(&split_local.train));
+    let x_holdout = recipe.transform_frame(&frame, &to_frame(&split_local.holdout));
+    Ok(Prepared {
+        config: config.clone(),
+        rows,
+        labels,
+        split: split_local,
+        recipe,
+        x_train,
+        x_holdout,
+        data_hash: fingerprint(text.as_bytes()),
+        frame,
+    })
+}
+
+/// Rows with a target value, and their labels.
+fn labels_for(data: &ColumnData, config: &TrainConfig) -> Result<(Vec<usize>, Labels), TrainError> {
+    match config.task {
+        Task::Classification => {
+            let text: Vec<Option<String>> = match data {
+                ColumnData::Numeric(v) => v.iter().map(|x| x.map(format_number)).collect(),
+                ColumnData::Categorical(v) => v.clone(),
+            };
+            let names: Vec<String> = text
+                .iter()
+                .flatten()
+                .cloned()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if names.len() == 1 {
+                return Err(TrainError::OneClass {
+                    target: config.target.clone(),
+                    class: names[0].clone(),
+                });
+            }
+            let (rows, all) = text
+                .iter()
+                .enumerate()
+                .filter_map(|(r, t)| {
+                    let t = t.as_ref()?;
+                    Some((r, names.iter().position(|n| n == t)?))
+                })
+                .unzip();
+            Ok((rows, Labels::Classes { all, names }))
+        }
+        Task::Regression => {
+            let ColumnData::Numeric(v) = data else {
+                return Err(TrainError::TargetNotNumeric {
+                    target: config.target.clone(),
+                });
+            };
+            let (rows, all): (Vec<usize>, Vec<f64>) = v
+                .iter()
+                .enumerate()
+                .filter_map(|(r, x)| Some((r, (*x)?)))
+                .unzip();
+            let n = all.len().max(1) as f64;
+            let mean = all.iter().sum::<f64>() / n;
+            let sd = (all.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let scale = if sd > 1e-12 { sd } else { 1.0 };
+            Ok((rows, Labels::Values { all, mean, scale }))
+        }
+    }
+}
+
+/// Fits a linear model (logistic or ridge) and finishes the run.
+pub fn train_linear(
+    prepared: &Prepared,
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) -> Result<Outcome, TrainError> {
+    let design = Design {
+        x: &prepared.x_train,
+        width: prepared.width(),
+    };
+    let params = LinearParams::default();
+    let fitted = match &prepared.labels {
+        Labels::Classes { names, .. } => fit_logistic(
+            &design,
+            &prepared.train_classes(),
+            names.len(),
+            &params,
+            progress,
+        ),
+        Labels::Values { .. } => fit_ridge(&design, &prepared.train_values(), &params, progress),
+    };
+    let (layer, curve) = fitted.ok_or(TrainError::Cancelled)?;
+    Ok(finish(prepared, FittedModel::Linear { layer }, curve))
+}
+
+/// The result of a run: the artifact (with holdout scores) and the loss curve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub artifact: Artifact,
+    pub loss_curve: Vec<f64>,
+}
+
+/// Scores the fitted model on the holdout and bundles the artifact.
+pub fn finish(prepared: &Prepared, model: FittedModel, loss_curve: Vec<f64>) -> Outcome {
+    let config = &prepared.config;
+    let (classes, target_scale) = match &prepared.labels {
+        Labels::Classes { names, .. } => (names.clone(), None),
+        Labels::Values { mean, scale, .. } => (Vec::new(), Some((*mean, *scale))),
+    };
+    let mut artifact = Artifact {
+        format: ARTIFACT_FORMAT,
+        kind: ARTIFACT_KIND.to_string(),
+        task: config.task,
+        target: config.target.clone(),
+        recipe: prepared.recipe.clone(),
+        model,
+        classes,
+        target_scale,
+        scores: metrics::regression(&[], &[]),
+        lineage: Lineage {
+            data_hash: prepared.data_hash.clone(),
+            training_rows: prepared.split.train.len(),
+            seed: config.seed,
+            family: match config.family {
+                Family::Linear => "linear",
+                Family::Mlp => "mlp",
+            }
+            .to_string(),
+            engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+    };
+    let width = prepared.width().max(1);
+    let holdout_rows = prepared.x_holdout.chunks_exact(width);
+    artifact.scores = match &prepared.labels {
+        Labels::Classes { all, names } => {
+            let actual: Vec<usize> = prepared.split.holdout.iter().map(|&i| all[i]).collect();
+            let predicted: Vec<usize> = holdout_rows
+                .map(|x| argmax(&artifact.model.forward(x)))
+                .collect();
+            metrics::classification(&actual, &predicted, names.len())
+        }
+        Labels::Values { all, .. } => {
+            let actual: Vec<f64> = prepared.split.holdout.iter().map(|&i| all[i]).collect();
+            let predicted: Vec<f64> = holdout_rows
+                .map(|x| artifact.predict_prepared(x).value.unwrap_or(f64::NAN))
+                .collect();
+            metrics::regression(&actual, &predicted)
+        }
+    };
+    Outcome {
+        artifact,
+        loss_curve,
+    }
+}

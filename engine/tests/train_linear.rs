@@ -1,0 +1,141 @@
+//! Training linear models end to end on the bundled samples.
+
+use std::ops::ControlFlow;
+
+use kiln_engine::artifact::{Artifact, ArtifactError};
+use kiln_engine::metrics::Scores;
+use kiln_engine::train::{Family, Task, TrainConfig, TrainError, prepare, train_linear};
+
+const IRIS: &str = include_str!("../../static/samples/iris.csv");
+const DIABETES: &str = include_str!("../../static/samples/diabetes.csv");
+
+fn config(task: Task, target: &str) -> TrainConfig {
+    TrainConfig {
+        task,
+        target: target.into(),
+        family: Family::Linear,
+        seed: 42,
+        holdout: 0.2,
+        epochs: 0,
+    }
+}
+
+#[test]
+fn logistic_regression_classifies_iris_well_on_a_stratified_holdout() {
+    let prepared = prepare("iris.csv", IRIS, &config(Task::Classification, "species")).unwrap();
+    let mut reports = 0;
+    let outcome = train_linear(&prepared, &mut |_| {
+        reports += 1;
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert!(reports > 10, "progress should be reported as training goes");
+    let Scores::Classification {
+        accuracy,
+        macro_f1,
+        confusion,
+        holdout_rows,
+    } = &outcome.artifact.scores
+    else {
+        panic!("expected classification scores")
+    };
+    assert_eq!(*holdout_rows, 30);
+    assert!(*accuracy >= 0.9, "accuracy {accuracy}");
+    assert!(*macro_f1 >= 0.9, "macro-F1 {macro_f1}");
+    assert_eq!(
+        confusion
+            .iter()
+            .map(|r| r.iter().sum::<u64>())
+            .collect::<Vec<_>>(),
+        vec![10, 10, 10]
+    );
+    assert!(
+        outcome.loss_curve.first() > outcome.loss_curve.last(),
+        "loss should fall"
+    );
+}
+
+#[test]
+fn artifact_round_trips_and_predicts_like_the_trained_model() {
+    let prepared = prepare("iris.csv", IRIS, &config(Task::Classification, "species")).unwrap();
+    let outcome = train_linear(&prepared, &mut |_| ControlFlow::Continue(())).unwrap();
+    let text = outcome.artifact.encode().unwrap();
+    let decoded = Artifact::decode(&text).unwrap();
+    assert_eq!(decoded, outcome.artifact);
+    let setosa = decoded
+        .predict(|c| {
+            Some(
+                match c {
+                    "sepal_length" => "5.1",
+                    "sepal_width" => "3.5",
+                    "petal_length" => "1.4",
+                    _ => "0.2",
+                }
+                .to_string(),
+            )
+        })
+        .unwrap();
+    assert_eq!(setosa.label, "setosa");
+    assert_eq!(decoded.input_schema().len(), 4);
+}
+
+#[test]
+fn damaged_or_foreign_model_files_are_refused_with_a_reason() {
+    assert!(matches!(
+        Artifact::decode("not json"),
+        Err(ArtifactError::NotJson(_))
+    ));
+    assert!(matches!(
+        Artifact::decode("{\"kind\":\"x\"}"),
+        Err(ArtifactError::WrongKind(_))
+    ));
+    let prepared = prepare("iris.csv", IRIS, &config(Task::Classification, "species")).unwrap();
+    let outcome = train_linear(&prepared, &mut |_| ControlFlow::Continue(())).unwrap();
+    let mut value = serde_json::to_value(&outcome.artifact).unwrap();
+    value["model"]["layer"]["weights"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    let err = Artifact::from_value(value).unwrap_err();
+    assert!(err.to_string().contains("wrong number of weights"), "{err}");
+}
+
+#[test]
+fn ridge_regression_explains_diabetes_progression() {
+    let prepared = prepare(
+        "diabetes.csv",
+        DIABETES,
+        &config(Task::Regression, "progression"),
+    )
+    .unwrap();
+    let outcome = train_linear(&prepared, &mut |_| ControlFlow::Continue(())).unwrap();
+    let Scores::Regression { r2, rmse, .. } = outcome.artifact.scores else {
+        panic!("expected regression scores")
+    };
+    assert!(r2 > 0.3, "R² {r2}");
+    assert!(rmse < 70.0, "RMSE {rmse}");
+}
+
+#[test]
+fn cancelling_stops_training() {
+    let prepared = prepare("iris.csv", IRIS, &config(Task::Classification, "species")).unwrap();
+    let err = train_linear(&prepared, &mut |_| ControlFlow::Break(())).unwrap_err();
+    assert_eq!(err, TrainError::Cancelled);
+}
+
+#[test]
+fn a_target_with_one_class_or_an_unknown_name_is_explained() {
+    let one = "x,y\n1,a\n2,a\n3,a\n4,a\n";
+    let err = prepare("t.csv", one, &config(Task::Classification, "y")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the target \"y\" has only one class (\"a\"); classification needs at least two"
+    );
+    let err = prepare("iris.csv", IRIS, &config(Task::Classification, "kind")).unwrap_err();
+    assert!(
+        err.to_string().contains("sepal_length, sepal_width"),
+        "{err}"
+    );
+    let err = prepare("iris.csv", IRIS, &config(Task::Regression, "species")).unwrap_err();
+    assert!(matches!(err, TrainError::TargetNotNumeric { .. }));
+}

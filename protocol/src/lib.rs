@@ -1,0 +1,8 @@
+//! Kiln's boundary vocabulary: every value that crosses from the studio to a worker, from a
+//! worker back, or between the studio and the sync service is one of these serde types. The
+//! crate holds no logic beyond constructors, so both sides agree on shapes without sharing
+//! internals.
+
+pub mod project;
+pub mod sync;
+pub mod worker;

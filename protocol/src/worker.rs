@@ -1,0 +1,91 @@
+//! Messages between the studio and its engine workers: one request enum, one event enum,
+//! every variant carries the job id it belongs to.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::project::{DatasetProfile, RunRecord, TrainSpec};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WorkerRequest {
+    /// Parse a delimited text file and profile it.
+    Profile {
+        job_id: u64,
+        file_name: String,
+        text: String,
+    },
+    /// Fit the spec's model on the dataset text.
+    Train {
+        job_id: u64,
+        text: String,
+        spec: TrainSpec,
+    },
+    /// Score rows (column name to raw text) with an artifact.
+    Predict {
+        job_id: u64,
+        artifact: serde_json::Value,
+        rows: Vec<BTreeMap<String, String>>,
+    },
+}
+
+impl WorkerRequest {
+    pub fn job_id(&self) -> u64 {
+        match self {
+            WorkerRequest::Profile { job_id, .. }
+            | WorkerRequest::Train { job_id, .. }
+            | WorkerRequest::Predict { job_id, .. } => *job_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WorkerEvent {
+    /// Posted once, after the worker's message handler is installed.
+    Ready,
+    Profiled {
+        job_id: u64,
+        profile: DatasetProfile,
+    },
+    Progress {
+        job_id: u64,
+        /// 0.0 to 1.0.
+        fraction: f64,
+        phase: String,
+        /// Latest training loss, if the model reports one.
+        loss: Option<f64>,
+        /// Compute device, once known.
+        device: Option<String>,
+    },
+    Trained {
+        job_id: u64,
+        run: Box<RunRecord>,
+    },
+    Predicted {
+        job_id: u64,
+        predictions: Vec<Prediction>,
+    },
+    Failed {
+        job_id: u64,
+        error: JobError,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// Predicted label (classification) or value formatted for display (regression).
+    pub label: String,
+    pub value: Option<f64>,
+    /// Class probabilities, sorted by class label; empty for regression.
+    pub probabilities: Vec<(String, f64)>,
+}
+
+/// A failed job, typed so the studio can say what happened and where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobError {
+    /// Stable kind, e.g. `parse`, `invalid_target`, `cancelled`, `device`.
+    pub kind: String,
+    pub message: String,
+    pub details: Option<String>,
+}
