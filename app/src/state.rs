@@ -1,0 +1,169 @@
+//! The studio's shared state: small `Copy` handles to signals, provided as context. Every edit
+//! to a project goes through [`Studio::edit`], which stamps it and saves it to IndexedDB.
+
+use kiln_protocol::project::{Project, Task};
+use kiln_protocol::sync::Session;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Data,
+    Train,
+    Evaluate,
+    Deploy,
+    Sync,
+}
+
+impl Page {
+    pub const ALL: [Page; 5] = [Page::Data, Page::Train, Page::Evaluate, Page::Deploy, Page::Sync];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Page::Data => "1 · Objective & data",
+            Page::Train => "2 · Train",
+            Page::Evaluate => "3 · Evaluate",
+            Page::Deploy => "4 · Register & ship",
+            Page::Sync => "5 · Sync",
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Page::Data => "data",
+            Page::Train => "train",
+            Page::Evaluate => "evaluate",
+            Page::Deploy => "deploy",
+            Page::Sync => "sync",
+        }
+    }
+}
+
+/// Live view of a training job.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Training {
+    pub job_id: u64,
+    pub fraction: f64,
+    pub phase: String,
+    pub losses: Vec<f64>,
+    pub device: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+pub struct Studio {
+    pub projects: RwSignal<Vec<Project>>,
+    pub current: RwSignal<Option<String>>,
+    pub page: RwSignal<Page>,
+    pub error: RwSignal<Option<String>>,
+    pub notice: RwSignal<Option<String>>,
+    pub training: RwSignal<Option<Training>>,
+    pub selected_run: RwSignal<Option<String>>,
+    pub force_cpu: RwSignal<bool>,
+    pub session: RwSignal<Option<Session>>,
+    pub loaded: RwSignal<bool>,
+    /// Version tags last seen on the sync service, by project id.
+    pub etags: RwSignal<Vec<(String, String)>>,
+}
+
+impl Studio {
+    pub fn new() -> Self {
+        Self {
+            projects: RwSignal::new(Vec::new()),
+            current: RwSignal::new(None),
+            page: RwSignal::new(Page::Data),
+            error: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            training: RwSignal::new(None),
+            selected_run: RwSignal::new(None),
+            force_cpu: RwSignal::new(false),
+            session: RwSignal::new(None),
+            loaded: RwSignal::new(false),
+            etags: RwSignal::new(Vec::new()),
+        }
+    }
+
+    pub fn project(&self) -> Option<Project> {
+        let id = self.current.get()?;
+        self.projects.with(|ps| ps.iter().find(|p| p.id == id).cloned())
+    }
+
+    pub fn fail(&self, message: impl Into<String>) {
+        self.notice.set(None);
+        self.error.set(Some(message.into()));
+    }
+
+    pub fn tell(&self, message: impl Into<String>) {
+        self.error.set(None);
+        self.notice.set(Some(message.into()));
+    }
+
+    /// Applies `change` to the current project, stamps it and saves it.
+    pub fn edit(&self, change: impl FnOnce(&mut Project)) {
+        let Some(id) = self.current.get_untracked() else { return };
+        let mut saved = None;
+        self.projects.update(|ps| {
+            if let Some(p) = ps.iter_mut().find(|p| p.id == id) {
+                change(p);
+                p.updated_at_ms = js_sys::Date::now();
+                saved = Some(p.clone());
+            }
+        });
+        if let Some(project) = saved {
+            self.persist(project);
+        }
+    }
+
+    /// Adds (or replaces) a project, makes it current and saves it.
+    pub fn adopt(&self, project: Project) {
+        let id = project.id.clone();
+        self.projects.update(|ps| {
+            ps.retain(|p| p.id != id);
+            ps.insert(0, project.clone());
+        });
+        self.current.set(Some(id));
+        self.selected_run.set(project.runs.last().map(|r| r.id.clone()));
+        self.persist(project);
+    }
+
+    fn persist(&self, project: Project) {
+        let studio = *self;
+        spawn_local(async move {
+            if let Err(e) = store::save(&project).await {
+                studio.fail(format!("Not saved in this browser: {e}"));
+            }
+        });
+    }
+
+    pub fn etag(&self, id: &str) -> Option<String> {
+        self.etags.with_untracked(|t| t.iter().find(|(p, _)| p == id).map(|(_, e)| e.clone()))
+    }
+
+    pub fn set_etag(&self, id: &str, etag: String) {
+        self.etags.update(|t| {
+            t.retain(|(p, _)| p != id);
+            t.push((id.to_string(), etag));
+        });
+    }
+}
+
+pub fn new_project(name: &str, task: Task) -> Project {
+    let now = js_sys::Date::now();
+    let random = (js_sys::Math::random() * 1e12) as u64;
+    Project {
+        format: kiln_protocol::project::PROJECT_FORMAT,
+        id: format!("p{}{random:x}", now as u64),
+        name: name.to_string(),
+        task,
+        target: None,
+        dataset: None,
+        runs: Vec::new(),
+        registry: Vec::new(),
+        updated_at_ms: now,
+    }
+}
+
+pub fn use_studio() -> Studio {
+    use_context::<Studio>().unwrap_or_else(Studio::new)
+}

@@ -1,0 +1,136 @@
+//! The studio's handle on its engine worker: spawns it, queues requests until it says `Ready`,
+//! routes each event to the job that asked, and cancels by terminating and respawning it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use kiln_protocol::worker::{JobError, WorkerEvent, WorkerRequest};
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, Worker};
+
+/// The loader trunk writes for the worker crate (see index.html).
+const WORKER_URL: &str = "./kiln-worker_loader.js";
+
+type Listener = Box<dyn FnMut(WorkerEvent)>;
+
+struct Client {
+    worker: Option<Worker>,
+    ready: bool,
+    queue: Vec<String>,
+    listeners: HashMap<u64, Listener>,
+    next_job: u64,
+    _on_message: Option<Closure<dyn FnMut(MessageEvent)>>,
+}
+
+thread_local! {
+    static CLIENT: RefCell<Client> = RefCell::new(Client {
+        worker: None,
+        ready: false,
+        queue: Vec::new(),
+        listeners: HashMap::new(),
+        next_job: 1,
+        _on_message: None,
+    });
+}
+
+fn spawn() -> Result<(), String> {
+    let worker = Worker::new(WORKER_URL).map_err(|e| format!("cannot start the engine worker: {e:?}"))?;
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        let text = event.data().as_string().unwrap_or_default();
+        match serde_json::from_str::<WorkerEvent>(&text) {
+            Ok(WorkerEvent::Ready) => flush(),
+            Ok(event) => dispatch(event),
+            Err(e) => web_sys_log(&format!("unreadable worker event: {e}")),
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    CLIENT.with_borrow_mut(|c| {
+        c.worker = Some(worker);
+        c.ready = false;
+        c._on_message = Some(on_message);
+    });
+    Ok(())
+}
+
+fn web_sys_log(message: &str) {
+    leptos::logging::error!("{message}");
+}
+
+fn flush() {
+    CLIENT.with_borrow_mut(|c| {
+        c.ready = true;
+        if let Some(worker) = &c.worker {
+            for message in c.queue.drain(..) {
+                let _ = worker.post_message(&JsValue::from_str(&message));
+            }
+        }
+    });
+}
+
+fn dispatch(event: WorkerEvent) {
+    let (job_id, done) = match &event {
+        WorkerEvent::Ready => return,
+        WorkerEvent::Progress { job_id, .. } => (*job_id, false),
+        WorkerEvent::Profiled { job_id, .. }
+        | WorkerEvent::Trained { job_id, .. }
+        | WorkerEvent::Predicted { job_id, .. }
+        | WorkerEvent::Failed { job_id, .. } => (*job_id, true),
+    };
+    // Take the listener out while it runs so it may start new jobs.
+    let listener = CLIENT.with_borrow_mut(|c| c.listeners.remove(&job_id));
+    if let Some(mut listener) = listener {
+        listener(event);
+        if !done {
+            CLIENT.with_borrow_mut(|c| c.listeners.insert(job_id, listener));
+        }
+    }
+}
+
+/// Sends a request built for a fresh job id; `listener` gets every event of that job.
+pub fn submit(build: impl FnOnce(u64) -> WorkerRequest, listener: impl FnMut(WorkerEvent) + 'static) -> u64 {
+    let needs_spawn = CLIENT.with_borrow(|c| c.worker.is_none());
+    if needs_spawn {
+        if let Err(message) = spawn() {
+            let mut listener = listener;
+            listener(WorkerEvent::Failed {
+                job_id: 0,
+                error: JobError { kind: "worker".into(), message, details: None },
+            });
+            return 0;
+        }
+    }
+    CLIENT.with_borrow_mut(|c| {
+        let job_id = c.next_job;
+        c.next_job += 1;
+        c.listeners.insert(job_id, Box::new(listener));
+        match serde_json::to_string(&build(job_id)) {
+            Ok(message) => match (&c.worker, c.ready) {
+                (Some(worker), true) => {
+                    let _ = worker.post_message(&JsValue::from_str(&message));
+                }
+                _ => c.queue.push(message),
+            },
+            Err(e) => web_sys_log(&format!("cannot encode a request: {e}")),
+        }
+        job_id
+    })
+}
+
+/// Stops every running job by terminating the worker; the next job starts a fresh one.
+/// Each cancelled job's listener hears a `cancelled` failure.
+pub fn cancel_all() {
+    let listeners = CLIENT.with_borrow_mut(|c| {
+        if let Some(worker) = c.worker.take() {
+            worker.terminate();
+        }
+        c.ready = false;
+        c.queue.clear();
+        std::mem::take(&mut c.listeners)
+    });
+    for (job_id, mut listener) in listeners {
+        listener(WorkerEvent::Failed {
+            job_id,
+            error: JobError { kind: "cancelled".into(), message: "cancelled".into(), details: None },
+        });
+    }
+}

@@ -1,0 +1,150 @@
+//! The worker's jobs, free of browser glue: each request becomes a stream of events handed to
+//! `post`. Kept separate so it reads (and tests) like ordinary Rust.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+
+use kiln_engine::artifact::Artifact;
+use kiln_engine::data::{parse_table, profile};
+use kiln_engine::nn::{self, Compute, MlpParams};
+use kiln_engine::train::{Family, Outcome, Prepared, Task, TrainConfig, TrainError, prepare};
+use kiln_protocol::project::{self, DevicePreference, ModelKind, RunRecord, TrainSpec};
+use kiln_protocol::worker::{Prediction, WorkerEvent, WorkerRequest};
+use web_time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::convert;
+
+/// Rows shown in the import preview.
+const PREVIEW_ROWS: usize = 20;
+
+/// Where the worker may run neural networks, decided once per worker.
+#[derive(Debug, Clone)]
+pub enum Gpu {
+    /// An initialised WebGPU device, with a description of its adapter.
+    Ready(String),
+    /// No WebGPU here (the reason, for the record).
+    Unavailable(String),
+}
+
+pub async fn handle(request: WorkerRequest, gpu: &Gpu, post: &dyn Fn(WorkerEvent)) {
+    let job_id = request.job_id();
+    let event = match request {
+        WorkerRequest::Profile { job_id, file_name, text } => match parse_table(&file_name, &text) {
+            Ok(frame) => {
+                WorkerEvent::Profiled { job_id, profile: convert::profile(profile(&frame, PREVIEW_ROWS)) }
+            }
+            Err(e) => WorkerEvent::Failed { job_id, error: convert::error("parse", e) },
+        },
+        WorkerRequest::Train { job_id, text, spec } => match train(job_id, &text, &spec, gpu, post).await {
+            Ok(run) => WorkerEvent::Trained { job_id, run: Box::new(run) },
+            Err(e) => WorkerEvent::Failed { job_id, error: convert::train_error(&e) },
+        },
+        WorkerRequest::Predict { job_id, artifact, rows } => match predict(artifact, &rows) {
+            Ok(predictions) => WorkerEvent::Predicted { job_id, predictions },
+            Err(error) => WorkerEvent::Failed { job_id, error },
+        },
+    };
+    debug_assert_eq!(job_id, event_job(&event));
+    post(event);
+}
+
+fn event_job(event: &WorkerEvent) -> u64 {
+    match event {
+        WorkerEvent::Ready => 0,
+        WorkerEvent::Profiled { job_id, .. }
+        | WorkerEvent::Progress { job_id, .. }
+        | WorkerEvent::Trained { job_id, .. }
+        | WorkerEvent::Predicted { job_id, .. }
+        | WorkerEvent::Failed { job_id, .. } => *job_id,
+    }
+}
+
+async fn train(
+    job_id: u64,
+    text: &str,
+    spec: &TrainSpec,
+    gpu: &Gpu,
+    post: &dyn Fn(WorkerEvent),
+) -> Result<RunRecord, TrainError> {
+    let started = Instant::now();
+    let config = TrainConfig {
+        task: match spec.task {
+            project::Task::Classification => Task::Classification,
+            project::Task::Regression => Task::Regression,
+        },
+        target: spec.target.clone(),
+        family: match spec.model {
+            ModelKind::Linear => Family::Linear,
+            ModelKind::Mlp => Family::Mlp,
+        },
+        seed: spec.seed,
+        holdout: spec.holdout,
+        epochs: spec.epochs,
+    };
+    let progress = |fraction: f64, phase: String, loss: Option<f64>, device: Option<String>| {
+        post(WorkerEvent::Progress { job_id, fraction, phase, loss, device });
+    };
+    progress(0.0, "preparing data".into(), None, None);
+    let prepared = prepare("data.csv", text, &config)?;
+    let (outcome, device) = match config.family {
+        Family::Linear => {
+            let device = "CPU".to_string();
+            progress(0.0, "training".into(), None, Some(device.clone()));
+            let outcome = kiln_engine::train::train_linear(&prepared, &mut |p| {
+                progress(p.fraction, p.phase, p.loss, None);
+                ControlFlow::Continue(())
+            })?;
+            (outcome, device)
+        }
+        Family::Mlp => train_mlp(&prepared, spec, gpu, &progress).await?,
+    };
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
+    Ok(RunRecord {
+        id: format!("run-{}-{job_id}", now_ms as u64),
+        model: spec.model,
+        device,
+        metrics: convert::metrics(&outcome.artifact.scores, &outcome.artifact.classes),
+        loss_curve: outcome.loss_curve.clone(),
+        artifact: serde_json::to_value(&outcome.artifact)
+            .map_err(|e| TrainError::Device(format!("cannot encode the model: {e}")))?,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        created_at_ms: now_ms,
+    })
+}
+
+async fn train_mlp(
+    prepared: &Prepared,
+    spec: &TrainSpec,
+    gpu: &Gpu,
+    progress: &dyn Fn(f64, String, Option<f64>, Option<String>),
+) -> Result<(Outcome, String), TrainError> {
+    let (compute, device) = match (spec.device, gpu) {
+        (DevicePreference::Auto, Gpu::Ready(adapter)) => (Compute::Gpu, format!("WebGPU ({adapter})")),
+        (DevicePreference::Auto, Gpu::Unavailable(why)) => (Compute::Cpu, format!("CPU (no WebGPU: {why})")),
+        (DevicePreference::Cpu, _) => (Compute::Cpu, "CPU (forced)".to_string()),
+    };
+    progress(0.0, "training".into(), None, Some(device.clone()));
+    let params = MlpParams { epochs: spec.epochs.max(1), ..MlpParams::default() };
+    let outcome = nn::train_mlp(prepared, &params, compute, &mut |p| {
+        progress(p.fraction, p.phase, p.loss, None);
+        ControlFlow::Continue(())
+    })
+    .await?;
+    Ok((outcome, device))
+}
+
+fn predict(
+    artifact: serde_json::Value,
+    rows: &[BTreeMap<String, String>],
+) -> Result<Vec<Prediction>, kiln_protocol::worker::JobError> {
+    let artifact = Artifact::from_value(artifact).map_err(|e| convert::error("artifact", e))?;
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let p = artifact
+                .predict(|c| row.get(c).cloned())
+                .map_err(|e| convert::error("input", format!("row {}: {e}", i + 1)))?;
+            Ok(Prediction { label: p.label, value: p.value, probabilities: p.probabilities })
+        })
+        .collect()
+}

@@ -1,0 +1,135 @@
+//! Kiln's engine worker: the wasm entry that runs inside a dedicated Web Worker. It installs its
+//! message handler, posts `Ready`, then runs requests one at a time, posting progress and
+//! results as JSON-encoded protocol events. Nothing here touches `window`.
+
+mod convert;
+mod jobs;
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+pub use jobs::Gpu;
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<WorkerRequest>,
+    busy: bool,
+    gpu: Option<Gpu>,
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(event: &WorkerEvent) {
+    match serde_json::to_string(event) {
+        Ok(json) => {
+            if let Err(e) = scope().post_message(&JsValue::from_str(&json)) {
+                web_sys::console::error_2(&"kiln worker: cannot post".into(), &e);
+            }
+        }
+        Err(e) => web_sys::console::error_1(&format!("kiln worker: cannot encode: {e}").into()),
+    }
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let state = Rc::new(RefCell::new(State::default()));
+    let handler = {
+        let state = state.clone();
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let text = event.data().as_string().unwrap_or_default();
+            match serde_json::from_str::<WorkerRequest>(&text) {
+                Ok(request) => {
+                    state.borrow_mut().queue.push_back(request);
+                    drain(state.clone());
+                }
+                Err(e) => post(&WorkerEvent::Failed {
+                    job_id: 0,
+                    error: kiln_protocol::worker::JobError {
+                        kind: "protocol".into(),
+                        message: format!("the worker could not read a request: {e}"),
+                        details: None,
+                    },
+                }),
+            }
+        })
+    };
+    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+    post(&WorkerEvent::Ready);
+}
+
+/// Runs queued requests one after another.
+fn drain(state: Rc<RefCell<State>>) {
+    if state.borrow().busy {
+        return;
+    }
+    state.borrow_mut().busy = true;
+    wasm_bindgen_futures::spawn_local(async move {
+        loop {
+            let next = state.borrow_mut().queue.pop_front();
+            let Some(request) = next else { break };
+            let needs_gpu = matches!(&request, WorkerRequest::Train { spec, .. }
+                if spec.model == kiln_protocol::project::ModelKind::Mlp
+                    && spec.device == kiln_protocol::project::DevicePreference::Auto);
+            if needs_gpu && state.borrow().gpu.is_none() {
+                let gpu = detect_gpu().await;
+                state.borrow_mut().gpu = Some(gpu);
+            }
+            let gpu = state.borrow().gpu.clone().unwrap_or(Gpu::Unavailable("not needed".into()));
+            jobs::handle(request, &gpu, &|e| post(&e)).await;
+        }
+        state.borrow_mut().busy = false;
+    });
+}
+
+/// Asks the worker's `navigator.gpu` for an adapter, then initialises burn's WebGPU device.
+async fn detect_gpu() -> Gpu {
+    let navigator = js_sys::Reflect::get(&scope(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
+    let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).unwrap_or(JsValue::UNDEFINED);
+    if gpu.is_undefined() || gpu.is_null() {
+        return Gpu::Unavailable("this browser has no navigator.gpu in workers".into());
+    }
+    let request = js_sys::Reflect::get(&gpu, &"requestAdapter".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call0(&gpu).ok())
+        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+    let Some(request) = request else {
+        return Gpu::Unavailable("navigator.gpu.requestAdapter is missing".into());
+    };
+    let adapter = match JsFuture::from(request).await {
+        Ok(a) if !a.is_null() && !a.is_undefined() => a,
+        Ok(_) => return Gpu::Unavailable("the browser offered no WebGPU adapter".into()),
+        Err(e) => return Gpu::Unavailable(format!("requestAdapter failed: {e:?}")),
+    };
+    let name = adapter_name(&adapter);
+    match kiln_engine::nn::init_gpu().await {
+        Ok(()) => Gpu::Ready(name),
+        Err(e) => Gpu::Unavailable(format!("WebGPU could not start: {e}")),
+    }
+}
+
+fn adapter_name(adapter: &JsValue) -> String {
+    let info = js_sys::Reflect::get(adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
+    let field = |k: &str| {
+        js_sys::Reflect::get(&info, &k.into()).ok().and_then(|v| v.as_string()).filter(|s| !s.is_empty())
+    };
+    let fallback = js_sys::Reflect::get(&info, &"isFallbackAdapter".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let name = field("description")
+        .or_else(|| field("architecture"))
+        .or_else(|| field("vendor"))
+        .unwrap_or_else(|| "adapter".into());
+    if fallback { format!("{name}, software fallback") } else { name }
+}
