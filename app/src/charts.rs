@@ -27,7 +27,13 @@ pub fn LossCurve(#[prop(into)] losses: Signal<Vec<f64>>) -> impl IntoView {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let last = move || losses.get().last().map(|l| format!("latest loss {l:.4}")).unwrap_or_default();
+    let last = move || {
+        losses
+            .get()
+            .last()
+            .map(|l| format!("latest loss {l:.4}"))
+            .unwrap_or_default()
+    };
     view! {
         <figure class="chart">
             <svg
@@ -56,7 +62,14 @@ pub fn ConfusionChart(matrix: ConfusionMatrix) -> impl IntoView {
     let label_w = 110.0;
     let size_w = label_w + cell * n as f64 + 10.0;
     let size_h = 40.0 + cell * n as f64 + 30.0;
-    let max = matrix.counts.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
+    let max = matrix
+        .counts
+        .iter()
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
     let cells = matrix
         .counts
         .iter()

@@ -22,7 +22,9 @@ fn main() {
 /// `?device=cpu` forces neural networks onto the CPU (tests, troubleshooting).
 fn query_param(name: &str) -> Option<String> {
     let search = window().location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
@@ -48,10 +50,17 @@ fn App() -> impl IntoView {
         match store::load_all().await {
             Ok((projects, skipped)) => {
                 studio.current.set(projects.first().map(|p| p.id.clone()));
-                studio.selected_run.set(projects.first().and_then(|p| p.runs.last()).map(|r| r.id.clone()));
+                studio.selected_run.set(
+                    projects
+                        .first()
+                        .and_then(|p| p.runs.last())
+                        .map(|r| r.id.clone()),
+                );
                 studio.projects.set(projects);
                 if skipped > 0 {
-                    studio.fail(format!("{skipped} saved project(s) could not be read and were skipped."));
+                    studio.fail(format!(
+                        "{skipped} saved project(s) could not be read and were skipped."
+                    ));
                 }
             }
             Err(e) => studio.fail(e),
@@ -128,7 +137,11 @@ fn Banner() -> impl IntoView {
 
 /// Imports the project carried by a `#share=` fragment, then clears the fragment.
 fn open_share_link(studio: Studio) {
-    let Some(fragment) = window().location().hash().ok().map(|h| h.trim_start_matches('#').to_string())
+    let Some(fragment) = window()
+        .location()
+        .hash()
+        .ok()
+        .map(|h| h.trim_start_matches('#').to_string())
     else {
         return;
     };
@@ -138,7 +151,9 @@ fn open_share_link(studio: Studio) {
             let name = project.name.clone();
             studio.adopt(project);
             studio.page.set(Page::Evaluate);
-            studio.tell(format!("Opened the shared project \"{name}\". It is saved in this browser."));
+            studio.tell(format!(
+                "Opened the shared project \"{name}\". It is saved in this browser."
+            ));
             let _ = window().history().map(|h| {
                 h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path_and_query()))
             });
@@ -149,5 +164,9 @@ fn open_share_link(studio: Studio) {
 
 fn path_and_query() -> String {
     let location = window().location();
-    format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default())
+    format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    )
 }

@@ -23,10 +23,13 @@ pub fn decode(fragment: &str) -> Option<Result<Project, String>> {
 }
 
 fn decode_payload(payload: &str) -> Result<Project, String> {
-    let packed = URL_SAFE_NO_PAD
-        .decode(payload.trim())
-        .map_err(|_| "the share link is damaged (not valid base64); ask for it again".to_string())?;
+    let packed = URL_SAFE_NO_PAD.decode(payload.trim()).map_err(|_| {
+        "the share link is damaged (not valid base64); ask for it again".to_string()
+    })?;
     let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_PROJECT_BYTES)
-        .map_err(|_| "the share link is damaged (cannot decompress); ask for it again".to_string())?;
-    serde_json::from_slice(&json).map_err(|e| format!("the share link does not hold a Kiln project: {e}"))
+        .map_err(|_| {
+            "the share link is damaged (cannot decompress); ask for it again".to_string()
+        })?;
+    serde_json::from_slice(&json)
+        .map_err(|e| format!("the share link does not hold a Kiln project: {e}"))
 }

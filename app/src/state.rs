@@ -18,7 +18,13 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Page; 5] = [Page::Data, Page::Train, Page::Evaluate, Page::Deploy, Page::Sync];
+    pub const ALL: [Page; 5] = [
+        Page::Data,
+        Page::Train,
+        Page::Evaluate,
+        Page::Deploy,
+        Page::Sync,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -86,7 +92,8 @@ impl Studio {
 
     pub fn project(&self) -> Option<Project> {
         let id = self.current.get()?;
-        self.projects.with(|ps| ps.iter().find(|p| p.id == id).cloned())
+        self.projects
+            .with(|ps| ps.iter().find(|p| p.id == id).cloned())
     }
 
     pub fn fail(&self, message: impl Into<String>) {
@@ -101,7 +108,9 @@ impl Studio {
 
     /// Applies `change` to the current project, stamps it and saves it.
     pub fn edit(&self, change: impl FnOnce(&mut Project)) {
-        let Some(id) = self.current.get_untracked() else { return };
+        let Some(id) = self.current.get_untracked() else {
+            return;
+        };
         let mut saved = None;
         self.projects.update(|ps| {
             if let Some(p) = ps.iter_mut().find(|p| p.id == id) {
@@ -123,7 +132,8 @@ impl Studio {
             ps.insert(0, project.clone());
         });
         self.current.set(Some(id));
-        self.selected_run.set(project.runs.last().map(|r| r.id.clone()));
+        self.selected_run
+            .set(project.runs.last().map(|r| r.id.clone()));
         self.persist(project);
     }
 
@@ -137,7 +147,8 @@ impl Studio {
     }
 
     pub fn etag(&self, id: &str) -> Option<String> {
-        self.etags.with_untracked(|t| t.iter().find(|(p, _)| p == id).map(|(_, e)| e.clone()))
+        self.etags
+            .with_untracked(|t| t.iter().find(|(p, _)| p == id).map(|(_, e)| e.clone()))
     }
 
     pub fn set_etag(&self, id: &str, etag: String) {

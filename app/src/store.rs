@@ -26,7 +26,10 @@ pub async fn save(project: &Project) -> Result<(), String> {
         .map_err(|e| format!("cannot save: {e}"))?;
     let store = tx.store(STORE).map_err(|e| format!("cannot save: {e}"))?;
     store
-        .put(&JsValue::from_str(&json), Some(&JsValue::from_str(&project.id)))
+        .put(
+            &JsValue::from_str(&json),
+            Some(&JsValue::from_str(&project.id)),
+        )
         .await
         .map_err(|e| format!("cannot save: {e}"))?;
     tx.done().await.map_err(|e| format!("cannot save: {e}"))?;
@@ -40,8 +43,13 @@ pub async fn load_all() -> Result<(Vec<Project>, usize), String> {
     let tx = db
         .transaction(&[STORE], TransactionMode::ReadOnly)
         .map_err(|e| format!("cannot load projects: {e}"))?;
-    let store = tx.store(STORE).map_err(|e| format!("cannot load projects: {e}"))?;
-    let values = store.get_all(None, None).await.map_err(|e| format!("cannot load projects: {e}"))?;
+    let store = tx
+        .store(STORE)
+        .map_err(|e| format!("cannot load projects: {e}"))?;
+    let values = store
+        .get_all(None, None)
+        .await
+        .map_err(|e| format!("cannot load projects: {e}"))?;
     let mut skipped = 0;
     let mut projects: Vec<Project> = values
         .into_iter()
@@ -56,17 +64,4 @@ pub async fn load_all() -> Result<(Vec<Project>, usize), String> {
     db.close();
     projects.sort_by(|a, b| b.updated_at_ms.total_cmp(&a.updated_at_ms));
     Ok((projects, skipped))
-}
-
-/// Removes a project.
-pub async fn delete(id: &str) -> Result<(), String> {
-    let db = open().await?;
-    let tx = db
-        .transaction(&[STORE], TransactionMode::ReadWrite)
-        .map_err(|e| format!("cannot delete: {e}"))?;
-    let store = tx.store(STORE).map_err(|e| format!("cannot delete: {e}"))?;
-    store.delete(JsValue::from_str(id)).await.map_err(|e| format!("cannot delete: {e}"))?;
-    tx.done().await.map_err(|e| format!("cannot delete: {e}"))?;
-    db.close();
-    Ok(())
 }

@@ -9,10 +9,15 @@ use kiln_protocol::sync::{
 };
 use serde::de::DeserializeOwned;
 
-async fn read<T: DeserializeOwned>(response: Result<Response, gloo_net::Error>) -> Result<T, String> {
+async fn read<T: DeserializeOwned>(
+    response: Result<Response, gloo_net::Error>,
+) -> Result<T, String> {
     let response = response.map_err(|e| format!("cannot reach the sync service: {e}"))?;
     if response.ok() {
-        return response.json::<T>().await.map_err(|e| format!("unexpected answer from the sync service: {e}"));
+        return response
+            .json::<T>()
+            .await
+            .map_err(|e| format!("unexpected answer from the sync service: {e}"));
     }
     let status = response.status();
     match response.json::<ApiError>().await {
@@ -26,12 +31,16 @@ fn authed(builder: RequestBuilder, session: &Session) -> RequestBuilder {
 }
 
 pub async fn signup(credentials: &Credentials) -> Result<Session, String> {
-    let request = Request::post("/api/auth/signup").json(credentials).map_err(|e| e.to_string())?;
+    let request = Request::post("/api/auth/signup")
+        .json(credentials)
+        .map_err(|e| e.to_string())?;
     read(request.send().await).await
 }
 
 pub async fn login(credentials: &Credentials) -> Result<Session, String> {
-    let request = Request::post("/api/auth/login").json(credentials).map_err(|e| e.to_string())?;
+    let request = Request::post("/api/auth/login")
+        .json(credentials)
+        .map_err(|e| e.to_string())?;
     read(request.send().await).await
 }
 
@@ -40,18 +49,32 @@ pub async fn list_projects(session: &Session) -> Result<Vec<ProjectSummary>, Str
 }
 
 pub async fn pull_project(session: &Session, id: &str) -> Result<(Project, String), String> {
-    let envelope: ProjectEnvelope =
-        read(authed(Request::get(&format!("/api/projects/{id}")), session).send().await).await?;
+    let envelope: ProjectEnvelope = read(
+        authed(Request::get(&format!("/api/projects/{id}")), session)
+            .send()
+            .await,
+    )
+    .await?;
     let project = serde_json::from_value(envelope.body)
         .map_err(|e| format!("the stored project cannot be read by this studio: {e}"))?;
     Ok((project, envelope.etag))
 }
 
 /// Pushes a project; `etag` is the version last seen (required when it exists remotely).
-pub async fn push_project(session: &Session, project: &Project, etag: Option<&str>) -> Result<String, String> {
+pub async fn push_project(
+    session: &Session,
+    project: &Project,
+    etag: Option<&str>,
+) -> Result<String, String> {
     let body = serde_json::to_value(project).map_err(|e| e.to_string())?;
-    let upload = ProjectUpload { name: project.name.clone(), body };
-    let mut builder = authed(Request::put(&format!("/api/projects/{}", project.id)), session);
+    let upload = ProjectUpload {
+        name: project.name.clone(),
+        body,
+    };
+    let mut builder = authed(
+        Request::put(&format!("/api/projects/{}", project.id)),
+        session,
+    );
     if let Some(etag) = etag {
         builder = builder.header("If-Match", etag);
     }
@@ -60,12 +83,20 @@ pub async fn push_project(session: &Session, project: &Project, etag: Option<&st
     Ok(summary.etag)
 }
 
-pub async fn register_model(session: &Session, name: &str, upload: &ModelUpload) -> Result<ModelVersionInfo, String> {
+pub async fn register_model(
+    session: &Session,
+    name: &str,
+    upload: &ModelUpload,
+) -> Result<ModelVersionInfo, String> {
     let path = format!("/api/models/{}/versions", encode_component(name));
-    let request = authed(Request::post(&path), session).json(upload).map_err(|e| e.to_string())?;
+    let request = authed(Request::post(&path), session)
+        .json(upload)
+        .map_err(|e| e.to_string())?;
     read(request.send().await).await
 }
 
 fn encode_component(s: &str) -> String {
-    js_sys::encode_uri_component(s).as_string().unwrap_or_else(|| s.to_string())
+    js_sys::encode_uri_component(s)
+        .as_string()
+        .unwrap_or_else(|| s.to_string())
 }

@@ -34,7 +34,8 @@ thread_local! {
 }
 
 fn spawn() -> Result<(), String> {
-    let worker = Worker::new(WORKER_URL).map_err(|e| format!("cannot start the engine worker: {e:?}"))?;
+    let worker =
+        Worker::new(WORKER_URL).map_err(|e| format!("cannot start the engine worker: {e:?}"))?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         let text = event.data().as_string().unwrap_or_default();
         match serde_json::from_str::<WorkerEvent>(&text) {
@@ -87,14 +88,21 @@ fn dispatch(event: WorkerEvent) {
 }
 
 /// Sends a request built for a fresh job id; `listener` gets every event of that job.
-pub fn submit(build: impl FnOnce(u64) -> WorkerRequest, listener: impl FnMut(WorkerEvent) + 'static) -> u64 {
+pub fn submit(
+    build: impl FnOnce(u64) -> WorkerRequest,
+    listener: impl FnMut(WorkerEvent) + 'static,
+) -> u64 {
     let needs_spawn = CLIENT.with_borrow(|c| c.worker.is_none());
     if needs_spawn {
         if let Err(message) = spawn() {
             let mut listener = listener;
             listener(WorkerEvent::Failed {
                 job_id: 0,
-                error: JobError { kind: "worker".into(), message, details: None },
+                error: JobError {
+                    kind: "worker".into(),
+                    message,
+                    details: None,
+                },
             });
             return 0;
         }
@@ -130,7 +138,11 @@ pub fn cancel_all() {
     for (job_id, mut listener) in listeners {
         listener(WorkerEvent::Failed {
             job_id,
-            error: JobError { kind: "cancelled".into(), message: "cancelled".into(), details: None },
+            error: JobError {
+                kind: "cancelled".into(),
+                message: "cancelled".into(),
+                details: None,
+            },
         });
     }
 }

@@ -7,7 +7,11 @@ mod train;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "kiln", version, about = "Kiln: a machine-learning studio that runs in the browser")]
+#[command(
+    name = "kiln",
+    version,
+    about = "Kiln: a machine-learning studio that runs in the browser"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

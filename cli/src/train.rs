@@ -55,7 +55,11 @@ pub struct TrainArgs {
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.data)
         .with_context(|| format!("cannot read {}", args.data.display()))?;
-    let file_name = args.data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = args
+        .data
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let config = TrainConfig {
         task: match args.task {
             TaskArg::Classification => Task::Classification,
@@ -71,7 +75,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         epochs: args.epochs,
     };
     if !(0.0..1.0).contains(&args.holdout) || args.holdout == 0.0 {
-        anyhow::bail!("--holdout must be between 0 and 1 (exclusive), got {}", args.holdout);
+        anyhow::bail!(
+            "--holdout must be between 0 and 1 (exclusive), got {}",
+            args.holdout
+        );
     }
     let prepared = prepare(&file_name, &text, &config)
         .with_context(|| format!("cannot train on {}", args.data.display()))?;
@@ -100,18 +107,17 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
 }
 
 #[cfg(feature = "nn")]
-fn train_mlp(prepared: &kiln_engine::train::Prepared) -> anyhow::Result<kiln_engine::train::Outcome> {
-    let params = kiln_engine::nn::MlpParams { epochs: prepared.config.epochs, ..Default::default() };
+fn train_mlp(
+    prepared: &kiln_engine::train::Prepared,
+) -> anyhow::Result<kiln_engine::train::Outcome> {
+    let params = kiln_engine::nn::MlpParams {
+        epochs: prepared.config.epochs,
+        ..Default::default()
+    };
     let device = kiln_engine::nn::Compute::Cpu;
-    let (outcome, _) = futures_lite_block_on(kiln_engine::nn::train_mlp(prepared, &params, device, &mut |_| {
-        ControlFlow::Continue(())
-    }))?;
-    Ok(outcome)
-}
-
-#[cfg(feature = "nn")]
-fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
-    kiln_engine::nn::block_on(f)
+    let mut progress = |_| ControlFlow::Continue(());
+    let training = kiln_engine::nn::train_mlp(prepared, &params, device, &mut progress);
+    Ok(kiln_engine::nn::block_on(training)?)
 }
 
 #[cfg(not(feature = "nn"))]
@@ -121,7 +127,12 @@ fn train_mlp(_: &kiln_engine::train::Prepared) -> anyhow::Result<kiln_engine::tr
 
 fn print_scores(scores: &Scores, classes: &[String]) {
     match scores {
-        Scores::Classification { accuracy, macro_f1, confusion, holdout_rows } => {
+        Scores::Classification {
+            accuracy,
+            macro_f1,
+            confusion,
+            holdout_rows,
+        } => {
             println!("holdout rows: {holdout_rows}");
             println!("accuracy:     {accuracy:.4}");
             println!("macro-F1:     {macro_f1:.4}");
@@ -132,7 +143,12 @@ fn print_scores(scores: &Scores, classes: &[String]) {
                 println!("  {}\t{label}", cells.join("\t"));
             }
         }
-        Scores::Regression { rmse, mae, r2, holdout_rows } => {
+        Scores::Regression {
+            rmse,
+            mae,
+            r2,
+            holdout_rows,
+        } => {
             println!("holdout rows: {holdout_rows}");
             println!("RMSE: {rmse:.4}\nMAE:  {mae:.4}\nR²:   {r2:.4}");
         }

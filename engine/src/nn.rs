@@ -33,7 +33,11 @@ pub struct MlpParams {
 
 impl Default for MlpParams {
     fn default() -> Self {
-        Self { hidden: 32, epochs: 100, learning_rate: 0.03 }
+        Self {
+            hidden: 32,
+            epochs: 100,
+            learning_rate: 0.03,
+        }
     }
 }
 
@@ -54,7 +58,8 @@ impl Mlp {
     }
 
     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        self.output.forward(self.activation.forward(self.input.forward(x)))
+        self.output
+            .forward(self.activation.forward(self.input.forward(x)))
     }
 }
 
@@ -119,14 +124,23 @@ pub async fn train_mlp(
     let mut curve = Vec::with_capacity(params.epochs as usize);
     let classes = matches!(prepared.labels, Labels::Classes { .. });
     let y_classes = Tensor::<1, Int>::from_data(
-        TensorData::new(prepared.train_classes().iter().map(|&c| c as i64).collect::<Vec<_>>(), [
-            if classes { rows } else { 0 },
-        ]),
+        TensorData::new(
+            prepared
+                .train_classes()
+                .iter()
+                .map(|&c| c as i64)
+                .collect::<Vec<_>>(),
+            [if classes { rows } else { 0 }],
+        ),
         &device,
     );
     let y_values = Tensor::<2>::from_data(
         TensorData::new(
-            prepared.train_values().iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            prepared
+                .train_values()
+                .iter()
+                .map(|&v| v as f32)
+                .collect::<Vec<_>>(),
             [if classes { 0 } else { rows }, 1],
         ),
         &device,
@@ -143,7 +157,10 @@ pub async fn train_mlp(
         model = optimizer.step(params.learning_rate, model, grads);
         let value = f64::from(loss.into_scalar_async::<f32>().await.map_err(read_error)?);
         if !value.is_finite() {
-            return Err(TrainError::Device(format!("the loss became {value} at epoch {}", epoch + 1)));
+            return Err(TrainError::Device(format!(
+                "the loss became {value} at epoch {}",
+                epoch + 1
+            )));
         }
         curve.push(value);
         let report = Progress {
@@ -163,9 +180,20 @@ pub async fn train_mlp(
 async fn export(layer: &Linear) -> Result<Dense, TrainError> {
     let weight = layer.weight.val();
     let [inputs, outputs] = weight.dims();
-    let w = weight.into_data_async().await.map_err(read_error)?.try_into_vec_as::<f32>().map_err(read_error)?;
+    let w = weight
+        .into_data_async()
+        .await
+        .map_err(read_error)?
+        .try_into_vec_as::<f32>()
+        .map_err(read_error)?;
     let bias = match &layer.bias {
-        Some(b) => b.val().into_data_async().await.map_err(read_error)?.try_into_vec_as::<f32>().map_err(read_error)?,
+        Some(b) => b
+            .val()
+            .into_data_async()
+            .await
+            .map_err(read_error)?
+            .try_into_vec_as::<f32>()
+            .map_err(read_error)?,
         None => vec![0.0; outputs],
     };
     let mut dense = Dense::zeros(inputs, outputs);

@@ -21,7 +21,10 @@ fn an_mlp_learns_iris_on_the_cpu_and_its_artifact_predicts_without_burn() {
         epochs: 150,
     };
     let prepared = prepare("iris.csv", IRIS, &config).unwrap();
-    let params = MlpParams { epochs: 150, ..MlpParams::default() };
+    let params = MlpParams {
+        epochs: 150,
+        ..MlpParams::default()
+    };
     let mut epochs_seen = 0;
     let outcome = block_on(train_mlp(&prepared, &params, Compute::Cpu, &mut |_| {
         epochs_seen += 1;
@@ -29,7 +32,11 @@ fn an_mlp_learns_iris_on_the_cpu_and_its_artifact_predicts_without_burn() {
     }))
     .unwrap();
     assert_eq!(epochs_seen, 150);
-    assert!(outcome.loss_curve[0] > outcome.loss_curve[149] * 2.0, "loss should fall: {:?}", outcome.loss_curve);
+    assert!(
+        outcome.loss_curve[0] > outcome.loss_curve[149] * 2.0,
+        "loss should fall: {:?}",
+        outcome.loss_curve
+    );
     let Scores::Classification { accuracy, .. } = outcome.artifact.scores else {
         panic!("expected classification scores")
     };
@@ -52,6 +59,14 @@ fn cancelling_an_mlp_stops_it() {
         epochs: 50,
     };
     let prepared = prepare("iris.csv", IRIS, &config).unwrap();
-    let result = block_on(train_mlp(&prepared, &MlpParams::default(), Compute::Cpu, &mut |_| ControlFlow::Break(())));
-    assert!(matches!(result, Err(kiln_engine::train::TrainError::Cancelled)));
+    let result = block_on(train_mlp(
+        &prepared,
+        &MlpParams::default(),
+        Compute::Cpu,
+        &mut |_| ControlFlow::Break(()),
+    ));
+    assert!(matches!(
+        result,
+        Err(kiln_engine::train::TrainError::Cancelled)
+    ));
 }

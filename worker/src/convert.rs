@@ -14,7 +14,11 @@ pub fn profile(p: Profile) -> DatasetProfile {
             .into_iter()
             .map(|c| ColumnProfile {
                 name: c.name,
-                kind: if c.numeric { ColumnKind::Numeric } else { ColumnKind::Categorical },
+                kind: if c.numeric {
+                    ColumnKind::Numeric
+                } else {
+                    ColumnKind::Categorical
+                },
                 missing: c.missing,
                 distinct: c.distinct,
             })
@@ -25,15 +29,26 @@ pub fn profile(p: Profile) -> DatasetProfile {
 
 pub fn metrics(scores: &Scores, classes: &[String]) -> Metrics {
     match scores {
-        Scores::Classification { accuracy, macro_f1, confusion, holdout_rows } => {
-            Metrics::Classification {
-                accuracy: *accuracy,
-                macro_f1: *macro_f1,
-                confusion: ConfusionMatrix { labels: classes.to_vec(), counts: confusion.clone() },
-                holdout_rows: *holdout_rows,
-            }
-        }
-        Scores::Regression { rmse, mae, r2, holdout_rows } => Metrics::Regression {
+        Scores::Classification {
+            accuracy,
+            macro_f1,
+            confusion,
+            holdout_rows,
+        } => Metrics::Classification {
+            accuracy: *accuracy,
+            macro_f1: *macro_f1,
+            confusion: ConfusionMatrix {
+                labels: classes.to_vec(),
+                counts: confusion.clone(),
+            },
+            holdout_rows: *holdout_rows,
+        },
+        Scores::Regression {
+            rmse,
+            mae,
+            r2,
+            holdout_rows,
+        } => Metrics::Regression {
             rmse: *rmse,
             mae: *mae,
             r2: *r2,
@@ -53,9 +68,17 @@ pub fn train_error(e: &TrainError) -> JobError {
         TrainError::Cancelled => "cancelled",
         TrainError::Device(_) => "device",
     };
-    JobError { kind: kind.to_string(), message: e.to_string(), details: None }
+    JobError {
+        kind: kind.to_string(),
+        message: e.to_string(),
+        details: None,
+    }
 }
 
 pub fn error(kind: &str, message: impl ToString) -> JobError {
-    JobError { kind: kind.to_string(), message: message.to_string(), details: None }
+    JobError {
+        kind: kind.to_string(),
+        message: message.to_string(),
+        details: None,
+    }
 }

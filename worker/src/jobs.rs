@@ -29,18 +29,41 @@ pub enum Gpu {
 pub async fn handle(request: WorkerRequest, gpu: &Gpu, post: &dyn Fn(WorkerEvent)) {
     let job_id = request.job_id();
     let event = match request {
-        WorkerRequest::Profile { job_id, file_name, text } => match parse_table(&file_name, &text) {
-            Ok(frame) => {
-                WorkerEvent::Profiled { job_id, profile: convert::profile(profile(&frame, PREVIEW_ROWS)) }
+        WorkerRequest::Profile {
+            job_id,
+            file_name,
+            text,
+        } => match parse_table(&file_name, &text) {
+            Ok(frame) => WorkerEvent::Profiled {
+                job_id,
+                profile: convert::profile(profile(&frame, PREVIEW_ROWS)),
+            },
+            Err(e) => WorkerEvent::Failed {
+                job_id,
+                error: convert::error("parse", e),
+            },
+        },
+        WorkerRequest::Train { job_id, text, spec } => {
+            match train(job_id, &text, &spec, gpu, post).await {
+                Ok(run) => WorkerEvent::Trained {
+                    job_id,
+                    run: Box::new(run),
+                },
+                Err(e) => WorkerEvent::Failed {
+                    job_id,
+                    error: convert::train_error(&e),
+                },
             }
-            Err(e) => WorkerEvent::Failed { job_id, error: convert::error("parse", e) },
-        },
-        WorkerRequest::Train { job_id, text, spec } => match train(job_id, &text, &spec, gpu, post).await {
-            Ok(run) => WorkerEvent::Trained { job_id, run: Box::new(run) },
-            Err(e) => WorkerEvent::Failed { job_id, error: convert::train_error(&e) },
-        },
-        WorkerRequest::Predict { job_id, artifact, rows } => match predict(artifact, &rows) {
-            Ok(predictions) => WorkerEvent::Predicted { job_id, predictions },
+        }
+        WorkerRequest::Predict {
+            job_id,
+            artifact,
+            rows,
+        } => match predict(artifact, &rows) {
+            Ok(predictions) => WorkerEvent::Predicted {
+                job_id,
+                predictions,
+            },
             Err(error) => WorkerEvent::Failed { job_id, error },
         },
     };
@@ -82,7 +105,13 @@ async fn train(
         epochs: spec.epochs,
     };
     let progress = |fraction: f64, phase: String, loss: Option<f64>, device: Option<String>| {
-        post(WorkerEvent::Progress { job_id, fraction, phase, loss, device });
+        post(WorkerEvent::Progress {
+            job_id,
+            fraction,
+            phase,
+            loss,
+            device,
+        });
     };
     progress(0.0, "preparing data".into(), None, None);
     let prepared = prepare("data.csv", text, &config)?;
@@ -98,7 +127,9 @@ async fn train(
         }
         Family::Mlp => train_mlp(&prepared, spec, gpu, &progress).await?,
     };
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_millis() as f64);
     Ok(RunRecord {
         id: format!("run-{}-{job_id}", now_ms as u64),
         model: spec.model,
@@ -119,12 +150,19 @@ async fn train_mlp(
     progress: &dyn Fn(f64, String, Option<f64>, Option<String>),
 ) -> Result<(Outcome, String), TrainError> {
     let (compute, device) = match (spec.device, gpu) {
-        (DevicePreference::Auto, Gpu::Ready(adapter)) => (Compute::Gpu, format!("WebGPU ({adapter})")),
-        (DevicePreference::Auto, Gpu::Unavailable(why)) => (Compute::Cpu, format!("CPU (no WebGPU: {why})")),
+        (DevicePreference::Auto, Gpu::Ready(adapter)) => {
+            (Compute::Gpu, format!("WebGPU ({adapter})"))
+        }
+        (DevicePreference::Auto, Gpu::Unavailable(why)) => {
+            (Compute::Cpu, format!("CPU (no WebGPU: {why})"))
+        }
         (DevicePreference::Cpu, _) => (Compute::Cpu, "CPU (forced)".to_string()),
     };
     progress(0.0, "training".into(), None, Some(device.clone()));
-    let params = MlpParams { epochs: spec.epochs.max(1), ..MlpParams::default() };
+    let params = MlpParams {
+        epochs: spec.epochs.max(1),
+        ..MlpParams::default()
+    };
     let outcome = nn::train_mlp(prepared, &params, compute, &mut |p| {
         progress(p.fraction, p.phase, p.loss, None);
         ControlFlow::Continue(())
@@ -144,7 +182,11 @@ fn predict(
             let p = artifact
                 .predict(|c| row.get(c).cloned())
                 .map_err(|e| convert::error("input", format!("row {}: {e}", i + 1)))?;
-            Ok(Prediction { label: p.label, value: p.value, probabilities: p.probabilities })
+            Ok(Prediction {
+                label: p.label,
+                value: p.value,
+                probabilities: p.probabilities,
+            })
         })
         .collect()
 }

@@ -84,7 +84,11 @@ fn drain(state: Rc<RefCell<State>>) {
                 let gpu = detect_gpu().await;
                 state.borrow_mut().gpu = Some(gpu);
             }
-            let gpu = state.borrow().gpu.clone().unwrap_or(Gpu::Unavailable("not needed".into()));
+            let gpu = state
+                .borrow()
+                .gpu
+                .clone()
+                .unwrap_or(Gpu::Unavailable("not needed".into()));
             jobs::handle(request, &gpu, &|e| post(&e)).await;
         }
         state.borrow_mut().busy = false;
@@ -93,7 +97,8 @@ fn drain(state: Rc<RefCell<State>>) {
 
 /// Asks the worker's `navigator.gpu` for an adapter, then initialises burn's WebGPU device.
 async fn detect_gpu() -> Gpu {
-    let navigator = js_sys::Reflect::get(&scope(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
+    let navigator =
+        js_sys::Reflect::get(&scope(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
     let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).unwrap_or(JsValue::UNDEFINED);
     if gpu.is_undefined() || gpu.is_null() {
         return Gpu::Unavailable("this browser has no navigator.gpu in workers".into());
@@ -121,7 +126,10 @@ async fn detect_gpu() -> Gpu {
 fn adapter_name(adapter: &JsValue) -> String {
     let info = js_sys::Reflect::get(adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
     let field = |k: &str| {
-        js_sys::Reflect::get(&info, &k.into()).ok().and_then(|v| v.as_string()).filter(|s| !s.is_empty())
+        js_sys::Reflect::get(&info, &k.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .filter(|s| !s.is_empty())
     };
     let fallback = js_sys::Reflect::get(&info, &"isFallbackAdapter".into())
         .ok()
@@ -131,5 +139,9 @@ fn adapter_name(adapter: &JsValue) -> String {
         .or_else(|| field("architecture"))
         .or_else(|| field("vendor"))
         .unwrap_or_else(|| "adapter".into());
-    if fallback { format!("{name}, software fallback") } else { name }
+    if fallback {
+        format!("{name}, software fallback")
+    } else {
+        name
+    }
 }

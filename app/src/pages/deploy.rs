@@ -1,0 +1,157 @@
+//! Register & ship: register the selected run as a version of a named model, download the
+//! model file, copy a share link that carries the whole project, and get the embed snippet for
+//! a model pushed to the sync service.
+
+use kiln_protocol::project::{RegisteredModel, RegisteredVersion};
+use leptos::prelude::*;
+
+use crate::share;
+use crate::state::{Page, use_studio};
+
+fn data_url(json: &str) -> String {
+    let encoded = js_sys::encode_uri_component(json)
+        .as_string()
+        .unwrap_or_default();
+    format!("data:application/json;charset=utf-8,{encoded}")
+}
+
+fn origin() -> String {
+    window().location().origin().unwrap_or_default()
+}
+
+#[component]
+pub fn DeployPage() -> impl IntoView {
+    let studio = use_studio();
+    let name = RwSignal::new(String::new());
+    let share_link = RwSignal::new(String::new());
+    let register = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(project) = studio.project() else {
+            return;
+        };
+        let model_name = name.get_untracked().trim().to_string();
+        if model_name.is_empty() {
+            studio.fail("Name the model to register it.");
+            return;
+        }
+        let selected = studio.selected_run.get_untracked();
+        let Some(run) = project
+            .runs
+            .iter()
+            .find(|r| Some(&r.id) == selected.as_ref())
+            .or(project.runs.last())
+            .cloned()
+        else {
+            studio.fail("Train a model first; there is no run to register.");
+            return;
+        };
+        let mut version = 0;
+        studio.edit(|p| {
+            let entry = match p.registry.iter_mut().position(|m| m.name == model_name) {
+                Some(i) => &mut p.registry[i],
+                None => {
+                    p.registry.push(RegisteredModel {
+                        name: model_name.clone(),
+                        versions: Vec::new(),
+                    });
+                    let last = p.registry.len() - 1;
+                    &mut p.registry[last]
+                }
+            };
+            version = entry.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1;
+            entry.versions.push(RegisteredVersion {
+                version,
+                run_id: run.id.clone(),
+                created_at_ms: js_sys::Date::now(),
+                public_path: None,
+            });
+        });
+        studio.tell(format!("Registered {model_name} version {version}."));
+    };
+    let make_link = move |_| match studio.project().map(|p| share::encode(&p)) {
+        Some(Ok(fragment)) => {
+            let link = format!(
+                "{}{}#{fragment}",
+                origin(),
+                window().location().pathname().unwrap_or_default()
+            );
+            share_link.set(link.clone());
+            let clipboard = window().navigator().clipboard();
+            let _ = clipboard.write_text(&link);
+            studio.tell("Share link ready (copied if the browser allowed it). It carries the whole project; no server sees it.");
+        }
+        Some(Err(e)) => studio.fail(format!("Cannot build the link: {e}")),
+        None => {}
+    };
+    view! {
+        <section class="page" aria-labelledby="deploy-heading">
+            <h2 id="deploy-heading">"Register & ship"</h2>
+            <Show when=move || studio.project().is_some_and(|p| !p.runs.is_empty())
+                fallback=|| view! { <p class="hint">"Train a model first."</p> }>
+                <form class="card row" on:submit=register>
+                    <label>"Model name "
+                        <input data-testid="model-name" placeholder="e.g. iris-classifier"
+                            prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                    </label>
+                    <button type="submit" class="primary" data-testid="register-button">"Register selected run"</button>
+                </form>
+                <Registry />
+                <div class="card">
+                    <h3>"Share link"</h3>
+                    <p class="hint">"Anyone who opens it gets the whole project — data, runs, models — in their browser."</p>
+                    <button data-testid="share-button" on:click=make_link>"Copy share link"</button>
+                    <input readonly class="wide" data-testid="share-link" prop:value=move || share_link.get() aria-label="Share link" />
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Registry() -> impl IntoView {
+    let studio = use_studio();
+    move || {
+        let project = studio.project()?;
+        let rows = project
+            .registry
+            .iter()
+            .flat_map(|m| m.versions.iter().map(move |v| (m.name.clone(), v.clone())))
+            .map(|(model, v)| {
+                let artifact = project.runs.iter().find(|r| r.id == v.run_id).map(|r| r.artifact.to_string());
+                let file = format!("{model}-v{}.kiln.json", v.version);
+                let embed = v.public_path.as_ref().map(|path| {
+                    format!(
+                        "<script src=\"{o}/embed.js\"></script>\n<kiln-predict model=\"{o}{path}\"></kiln-predict>",
+                        o = origin()
+                    )
+                });
+                view! {
+                    <li data-testid="registered-version">
+                        <strong>{format!("{model} v{}", v.version)}</strong>
+                        {artifact.map(|a| view! {
+                            " " <a data-testid="download-model" download=file.clone() href=data_url(&a)>"Download model file"</a>
+                        })}
+                        {match embed {
+                            Some(snippet) => view! {
+                                <div>
+                                    <p>"Embed it in any page:"</p>
+                                    <textarea readonly rows="3" class="wide" data-testid="embed-snippet">{snippet}</textarea>
+                                </div>
+                            }.into_any(),
+                            None => view! {
+                                <p class="hint">
+                                    "To embed this model on another site, push it on the "
+                                    <a href="#" on:click=move |ev| { ev.prevent_default(); studio.page.set(Page::Sync); }>"Sync"</a>
+                                    " page; the embed snippet appears here."
+                                </p>
+                            }.into_any(),
+                        }}
+                    </li>
+                }
+            })
+            .collect_view();
+        Some(
+            view! { <div class="card"><h3>"Registered models"</h3><ul class="registry">{rows}</ul></div> },
+        )
+    }
+}

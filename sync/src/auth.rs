@@ -1,0 +1,273 @@
+//! Accounts: signup, login, bearer tokens and the `AuthUser` extractor.
+
+use std::sync::OnceLock;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::{Json, Router, routing::post};
+use kiln_protocol::sync::{Credentials, Session};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::db::{AppState, is_unique_violation, now_ms};
+use crate::error::SyncError;
+use crate::extract::ApiJson;
+
+const MIN_PASSWORD_CHARS: usize = 8;
+const MAX_PASSWORD_BYTES: usize = 1024;
+const WRONG_CREDENTIALS: &str = "wrong username or password";
+
+/// Routes under `/api/auth`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/signup", post(signup))
+        .route("/login", post(login))
+}
+
+/// The account a request is authenticated as, from `Authorization: Bearer <token>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthUser {
+    pub id: i64,
+    pub username: String,
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = SyncError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, SyncError> {
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            SyncError::Unauthorized("sign in first: missing `Authorization: Bearer` header".into())
+        })?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                SyncError::Unauthorized(
+                    "the `Authorization` header must be `Bearer <token>`".into(),
+                )
+            })?;
+        let token_hash = sha256_hex(token.as_bytes());
+        let user = state
+            .run(move |conn| {
+                conn.query_row(
+                    "SELECT u.id, u.username FROM tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.token_hash = ?1",
+                    params![token_hash],
+                    |row| {
+                        Ok(AuthUser {
+                            id: row.get(0)?,
+                            username: row.get(1)?,
+                        })
+                    },
+                )
+                .optional()
+                .map_err(SyncError::from)
+            })
+            .await?;
+        user.ok_or_else(|| {
+            SyncError::Unauthorized("the session is invalid or has expired; sign in again".into())
+        })
+    }
+}
+
+async fn signup(
+    State(state): State<AppState>,
+    ApiJson(creds): ApiJson<Credentials>,
+) -> Result<(StatusCode, Json<Session>), SyncError> {
+    validate_username(&creds.username)?;
+    validate_password(&creds.password)?;
+    let Credentials { username, password } = creds;
+    let hash = blocking(move || hash_password(&password)).await?;
+    let session = state
+        .run(move |conn| {
+            let tx = conn.transaction()?;
+            let inserted = tx.execute(
+                "INSERT INTO users (username, password_hash, created_at_ms) VALUES (?1, ?2, ?3)",
+                params![username, hash, now_ms()],
+            );
+            match inserted {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(SyncError::Conflict(format!(
+                        "the username `{username}` is taken; pick another"
+                    )));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let token = issue_token(&tx, tx.last_insert_rowid())?;
+            tx.commit()?;
+            Ok(Session { username, token })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(session)))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(creds): ApiJson<Credentials>,
+) -> Result<Json<Session>, SyncError> {
+    let Credentials { username, password } = creds;
+    let lookup = username.clone();
+    let user: Option<(i64, String)> = state
+        .run(move |conn| {
+            conn.query_row(
+                "SELECT id, password_hash FROM users WHERE username = ?1",
+                params![lookup],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(SyncError::from)
+        })
+        .await?;
+    let Some((user_id, stored)) = user else {
+        // Spend the same time as a real check so that response times do not reveal which
+        // usernames exist.
+        let _ = blocking(move || verify_password(&password, dummy_hash())).await;
+        return Err(SyncError::Unauthorized(WRONG_CREDENTIALS.into()));
+    };
+    if !blocking(move || verify_password(&password, &stored)).await? {
+        return Err(SyncError::Unauthorized(WRONG_CREDENTIALS.into()));
+    }
+    let token = state.run(move |conn| issue_token(conn, user_id)).await?;
+    Ok(Json(Session { username, token }))
+}
+
+/// Runs CPU-heavy work (password hashing) on the blocking thread pool.
+async fn blocking<T, F>(f: F) -> Result<T, SyncError>
+where
+    F: FnOnce() -> Result<T, SyncError> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SyncError::Internal(format!("password task failed: {e}")))?
+}
+
+/// Creates a new session token for `user_id`; only its SHA-256 is stored.
+fn issue_token(conn: &Connection, user_id: i64) -> Result<String, SyncError> {
+    let token = random_hex::<32>()?;
+    conn.execute(
+        "INSERT INTO tokens (token_hash, user_id, created_at_ms) VALUES (?1, ?2, ?3)",
+        params![sha256_hex(token.as_bytes()), user_id, now_ms()],
+    )?;
+    Ok(token)
+}
+
+fn validate_username(name: &str) -> Result<(), SyncError> {
+    let len = name.chars().count();
+    if !(3..=32).contains(&len) {
+        return Err(SyncError::InvalidInput(format!(
+            "username must be 3 to 32 characters long (got {len})"
+        )));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-'))
+    {
+        return Err(SyncError::InvalidInput(format!(
+            "username may only contain lowercase letters a-z, digits, `_` and `-` (found {bad:?})"
+        )));
+    }
+    Ok(())
+}
+
+fn validate_password(password: &str) -> Result<(), SyncError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(SyncError::InvalidInput(format!(
+            "password must be at least {MIN_PASSWORD_CHARS} characters long"
+        )));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(SyncError::InvalidInput(format!(
+            "password must be at most {MAX_PASSWORD_BYTES} bytes long"
+        )));
+    }
+    Ok(())
+}
+
+/// Argon2id (default parameters) PHC string of `password`, with a random salt.
+fn hash_password(password: &str) -> Result<String, SyncError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| SyncError::Internal(format!("password hashing failed: {e}")))
+}
+
+fn verify_password(password: &str, phc: &str) -> Result<bool, SyncError> {
+    let parsed = PasswordHash::new(phc)
+        .map_err(|e| SyncError::Internal(format!("stored password hash is malformed: {e}")))?;
+    Ok(Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok())
+}
+
+/// A hash of a password nobody has, to verify against when the username is unknown.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("kiln-no-such-user-password").unwrap_or_default())
+}
+
+/// `N` random bytes from the operating system, as lowercase hex.
+pub(crate) fn random_hex<const N: usize>() -> Result<String, SyncError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| SyncError::Internal(format!("no randomness available: {e}")))?;
+    Ok(to_hex(&bytes))
+}
+
+/// Lowercase hex of the SHA-256 of `data`.
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    to_hex(&Sha256::digest(data))
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert!(validate_username("ada_l-1").is_ok());
+        assert!(validate_username("ab").is_err());
+        assert!(validate_username("Ada").is_err());
+        assert!(validate_username("a b c").is_err());
+        assert!(validate_username(&"a".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn hex_and_hash() {
+        assert_eq!(to_hex(&[0x00, 0xab, 0xff]), "00abff");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(random_hex::<16>().unwrap().len(), 32);
+    }
+
+    #[test]
+    fn password_roundtrip() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h).unwrap());
+        assert!(!verify_password("wrong horse", &h).unwrap());
+    }
+}

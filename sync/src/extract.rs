@@ -1,0 +1,52 @@
+//! Request extractors whose rejections use the service's `ApiError` JSON shape.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+
+use crate::error::SyncError;
+
+/// Like `axum::Json`, but a body that is missing, too large or not the expected JSON is
+/// answered with an `ApiError` body (`invalid_input` for bad JSON) naming what is wrong.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = SyncError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(from_rejection(&rejection)),
+        }
+    }
+}
+
+fn from_rejection(rejection: &JsonRejection) -> SyncError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => SyncError::UnsupportedMediaType(
+            "expected a JSON body with `Content-Type: application/json`".to_owned(),
+        ),
+        JsonRejection::JsonDataError(e) => SyncError::InvalidInput(format!(
+            "request body has the wrong shape: {}",
+            e.body_text()
+        )),
+        JsonRejection::JsonSyntaxError(e) => {
+            SyncError::InvalidInput(format!("request body is not valid JSON: {}", e.body_text()))
+        }
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            SyncError::PayloadTooLarge(format!(
+                "request body is too large (limit {} MiB)",
+                crate::BODY_LIMIT >> 20
+            ))
+        }
+        other => SyncError::InvalidInput(format!(
+            "could not read request body: {}",
+            other.body_text()
+        )),
+    }
+}

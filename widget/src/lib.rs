@@ -1,0 +1,51 @@
+//! The inference engine behind `<kiln-predict>` (see `static/embed.js`) and the `Kiln` JS API:
+//! it decodes and validates a model artifact, describes its inputs, and scores rows, using the
+//! engine's inference path only, so the download stays small (no training code, no burn).
+
+use std::collections::BTreeMap;
+
+use kiln_engine::artifact::Artifact;
+use wasm_bindgen::prelude::*;
+
+/// A loaded model.
+#[wasm_bindgen]
+pub struct Model {
+    artifact: Artifact,
+}
+
+#[wasm_bindgen]
+impl Model {
+    /// Decodes an artifact document (JSON text); throws with the reason if it is not one.
+    pub fn load(json: &str) -> Result<Model, JsError> {
+        let artifact = Artifact::decode(json).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Model { artifact })
+    }
+
+    /// The inputs, as JSON: `[{name, numeric, categories, default}]`.
+    pub fn schema(&self) -> Result<String, JsError> {
+        serde_json::to_string(&self.artifact.input_schema())
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// What the model predicts: the target column's name.
+    pub fn target(&self) -> String {
+        self.artifact.target.clone()
+    }
+
+    /// Scores one row given as a JSON object of column name to text; returns
+    /// `{label, value, probabilities}` as JSON. Throws naming the bad field.
+    pub fn predict(&self, row_json: &str) -> Result<String, JsError> {
+        let row: BTreeMap<String, serde_json::Value> = serde_json::from_str(row_json)
+            .map_err(|e| JsError::new(&format!("the row is not a JSON object: {e}")))?;
+        let prediction = self
+            .artifact
+            .predict(|column| {
+                row.get(column).map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            })
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        serde_json::to_string(&prediction).map_err(|e| JsError::new(&e.to_string()))
+    }
+}
