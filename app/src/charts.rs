@@ -58,7 +58,7 @@ pub fn LossCurve(#[prop(into)] losses: Signal<Vec<f64>>) -> impl IntoView {
 #[component]
 pub fn ConfusionChart(matrix: ConfusionMatrix) -> impl IntoView {
     let n = matrix.labels.len().max(1);
-    let cell = 56.0;
+    let cell = 84.0;
     let label_w = 110.0;
     let size_w = label_w + cell * n as f64 + 10.0;
     let size_h = 40.0 + cell * n as f64 + 30.0;

@@ -93,19 +93,17 @@ pub fn submit(
     listener: impl FnMut(WorkerEvent) + 'static,
 ) -> u64 {
     let needs_spawn = CLIENT.with_borrow(|c| c.worker.is_none());
-    if needs_spawn {
-        if let Err(message) = spawn() {
-            let mut listener = listener;
-            listener(WorkerEvent::Failed {
-                job_id: 0,
-                error: JobError {
-                    kind: "worker".into(),
-                    message,
-                    details: None,
-                },
-            });
-            return 0;
-        }
+    if needs_spawn && let Err(message) = spawn() {
+        let mut listener = listener;
+        listener(WorkerEvent::Failed {
+            job_id: 0,
+            error: JobError {
+                kind: "worker".into(),
+                message,
+                details: None,
+            },
+        });
+        return 0;
     }
     CLIENT.with_borrow_mut(|c| {
         let job_id = c.next_job;

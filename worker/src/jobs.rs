@@ -163,12 +163,25 @@ async fn train_mlp(
         epochs: spec.epochs.max(1),
         ..MlpParams::default()
     };
-    let outcome = nn::train_mlp(prepared, &params, compute, &mut |p| {
+    let mut report = |p: kiln_engine::train::Progress| {
         progress(p.fraction, p.phase, p.loss, None);
         ControlFlow::Continue(())
-    })
-    .await?;
-    Ok((outcome, device))
+    };
+    match nn::train_mlp(prepared, &params, compute, &mut report).await {
+        // A lost or failing GPU falls back to the CPU rather than failing the run.
+        Err(TrainError::Device(why)) if compute == Compute::Gpu => {
+            let device = format!("CPU (WebGPU failed: {why})");
+            progress(
+                0.0,
+                "retrying on the CPU".into(),
+                None,
+                Some(device.clone()),
+            );
+            let outcome = nn::train_mlp(prepared, &params, Compute::Cpu, &mut report).await?;
+            Ok((outcome, device))
+        }
+        result => Ok((result?, device)),
+    }
 }
 
 fn predict(

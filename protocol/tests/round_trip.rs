@@ -1,0 +1,155 @@
+//! Every boundary type survives JSON and keeps the wire names the other side expects.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use kiln_protocol::project::*;
+use kiln_protocol::sync::*;
+use kiln_protocol::worker::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
+    value: &T,
+) -> serde_json::Value {
+    let json = serde_json::to_value(value).unwrap();
+    let back: T = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(&back, value);
+    json
+}
+
+fn sample_project() -> Project {
+    Project {
+        format: PROJECT_FORMAT,
+        id: "p1".into(),
+        name: "Iris".into(),
+        task: Task::Classification,
+        target: Some("species".into()),
+        dataset: Some(Dataset {
+            file_name: "iris.csv".into(),
+            text: "a,species\n1,x\n".into(),
+            profile: DatasetProfile {
+                rows: 1,
+                columns: vec![ColumnProfile {
+                    name: "a".into(),
+                    kind: ColumnKind::Numeric,
+                    missing: 0,
+                    distinct: 1,
+                }],
+                preview: vec![vec!["1".into(), "x".into()]],
+            },
+        }),
+        runs: vec![RunRecord {
+            id: "run-1".into(),
+            model: ModelKind::Mlp,
+            device: "WebGPU (test)".into(),
+            metrics: Metrics::Classification {
+                accuracy: 0.9,
+                macro_f1: 0.8,
+                confusion: ConfusionMatrix {
+                    labels: vec!["x".into(), "y".into()],
+                    counts: vec![vec![1, 0], vec![0, 1]],
+                },
+                holdout_rows: 2,
+            },
+            loss_curve: vec![1.0, 0.5],
+            artifact: serde_json::json!({"kind": "kiln-model"}),
+            duration_ms: 12.5,
+            created_at_ms: 1.0,
+        }],
+        registry: vec![RegisteredModel {
+            name: "iris".into(),
+            versions: vec![RegisteredVersion {
+                version: 1,
+                run_id: "run-1".into(),
+                created_at_ms: 2.0,
+                public_path: None,
+            }],
+        }],
+        updated_at_ms: 3.0,
+    }
+}
+
+#[test]
+fn project_documents_round_trip() {
+    let json = round_trip(&sample_project());
+    assert_eq!(json["task"], "classification");
+    assert_eq!(json["runs"][0]["metrics"]["kind"], "classification");
+    assert_eq!(json["runs"][0]["model"], "mlp");
+}
+
+#[test]
+fn worker_messages_are_tagged_by_type_and_carry_job_ids() {
+    let spec = TrainSpec {
+        task: Task::Regression,
+        target: "y".into(),
+        model: ModelKind::Linear,
+        device: DevicePreference::Cpu,
+        seed: 1,
+        holdout: 0.2,
+        epochs: 10,
+    };
+    let train = WorkerRequest::Train {
+        job_id: 7,
+        text: "a,y\n".into(),
+        spec,
+    };
+    assert_eq!(round_trip(&train)["type"], "train");
+    assert_eq!(train.job_id(), 7);
+    let predict = WorkerRequest::Predict {
+        job_id: 8,
+        artifact: serde_json::json!({}),
+        rows: vec![BTreeMap::from([("a".to_string(), "1".to_string())])],
+    };
+    assert_eq!(predict.job_id(), 8);
+    round_trip(&predict);
+    assert_eq!(round_trip(&WorkerEvent::Ready)["type"], "ready");
+    let failed = WorkerEvent::Failed {
+        job_id: 3,
+        error: JobError {
+            kind: "parse".into(),
+            message: "line 3".into(),
+            details: None,
+        },
+    };
+    assert_eq!(round_trip(&failed)["error"]["kind"], "parse");
+    round_trip(&WorkerEvent::Progress {
+        job_id: 1,
+        fraction: 0.5,
+        phase: "epoch 1".into(),
+        loss: Some(0.3),
+        device: None,
+    });
+    round_trip(&WorkerEvent::Trained {
+        job_id: 2,
+        run: Box::new(sample_project().runs.remove(0)),
+    });
+}
+
+#[test]
+fn sync_bodies_round_trip_with_snake_case_stages() {
+    let info = ModelVersionInfo {
+        name: "iris".into(),
+        version: 2,
+        stage: Stage::Production,
+        public_id: "abc".into(),
+        public_path: "/api/public/models/abc".into(),
+        created_at_ms: 5,
+    };
+    assert_eq!(round_trip(&info)["stage"], "production");
+    round_trip(&Credentials {
+        username: "ada".into(),
+        password: "secret-pass".into(),
+    });
+    round_trip(&ProjectUpload {
+        name: "n".into(),
+        body: serde_json::to_value(sample_project()).unwrap(),
+    });
+    let error = ApiError {
+        error: ApiErrorBody {
+            kind: "conflict".into(),
+            message: "changed elsewhere".into(),
+        },
+    };
+    assert_eq!(round_trip(&error)["error"]["kind"], "conflict");
+}
