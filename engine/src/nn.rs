@@ -63,6 +63,12 @@ impl Mlp {
     }
 }
 
+/// Training targets on the device: class indices or standardised values.
+enum Target {
+    Classes(Tensor<1, Int>),
+    Values(Tensor<2>),
+}
+
 #[cfg(feature = "gpu")]
 static GPU: OnceLock<Device> = OnceLock::new();
 
@@ -122,45 +128,28 @@ pub async fn train_mlp(
     let mut model = Mlp::new(width, params.hidden, outputs, &device);
     let mut optimizer: ModuleOptimizer = AdamConfig::new().init();
     let mut curve = Vec::with_capacity(params.epochs as usize);
-    let classes = matches!(prepared.labels, Labels::Classes { .. });
-    let y_classes = Tensor::<1, Int>::from_data(
-        TensorData::new(
-            prepared
-                .train_classes()
-                .iter()
-                .map(|&c| c as i64)
-                .collect::<Vec<_>>(),
-            [if classes { rows } else { 0 }],
-        ),
-        &device,
-    );
-    let y_values = Tensor::<2>::from_data(
-        TensorData::new(
-            prepared
-                .train_values()
-                .iter()
-                .map(|&v| v as f32)
-                .collect::<Vec<_>>(),
-            [if classes { 0 } else { rows }, 1],
-        ),
-        &device,
-    );
+    let target = match &prepared.labels {
+        Labels::Classes { .. } => {
+            let classes: Vec<i64> = prepared.train_classes().iter().map(|&c| c as i64).collect();
+            Target::Classes(Tensor::<1, Int>::from_data(TensorData::new(classes, [rows]), &device))
+        }
+        Labels::Values { .. } => {
+            let values: Vec<f32> = prepared.train_values().iter().map(|&v| v as f32).collect();
+            Target::Values(Tensor::<2>::from_data(TensorData::new(values, [rows, 1]), &device))
+        }
+    };
     let cross_entropy = CrossEntropyLossConfig::new().init(&device);
     for epoch in 0..params.epochs {
         let out = model.forward(x.clone());
-        let loss = if classes {
-            cross_entropy.forward(out, y_classes.clone())
-        } else {
-            MseLoss::new().forward(out, y_values.clone(), Reduction::Mean)
+        let loss = match &target {
+            Target::Classes(y) => cross_entropy.forward(out, y.clone()),
+            Target::Values(y) => MseLoss::new().forward(out, y.clone(), Reduction::Mean),
         };
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(params.learning_rate, model, grads);
         let value = f64::from(loss.into_scalar_async::<f32>().await.map_err(read_error)?);
         if !value.is_finite() {
-            return Err(TrainError::Device(format!(
-                "the loss became {value} at epoch {}",
-                epoch + 1
-            )));
+            return Err(TrainError::Diverged { loss: value, step: epoch + 1 });
         }
         curve.push(value);
         let report = Progress {

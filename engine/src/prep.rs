@@ -4,7 +4,7 @@
 //! (an unseen or missing category encodes as all zeros).
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use crate::data::{ColumnData, Frame, is_missing};
 
@@ -40,13 +40,24 @@ impl FeatureStep {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedRecipe {
     pub steps: Vec<FeatureStep>,
+    /// What fitting decided that a person should know (columns skipped, categories capped).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
+
+/// Most categories one-hot encoded per column; rarer ones encode as all zeros.
+pub const MAX_CATEGORIES: usize = 50;
+/// A text column with more distinct values than this share of training rows looks like an
+/// identifier (names, ids, timestamps) and is left out.
+const ID_LIKE_SHARE: f64 = 0.5;
+/// Below this many training rows, no column is judged identifier-like.
+const ID_LIKE_MIN_ROWS: usize = 20;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PrepError {
     #[error("column \"{column}\": \"{value}\" is not a number")]
     NotNumeric { column: String, value: String },
-    #[error("there are no feature columns besides the target")]
+    #[error("there are no usable feature columns besides the target")]
     NoFeatures,
 }
 
@@ -54,6 +65,7 @@ impl FittedRecipe {
     /// Fits on `rows` of `frame`, using every column except `target`.
     pub fn fit(frame: &Frame, target: &str, rows: &[usize]) -> Result<Self, PrepError> {
         let mut steps = Vec::new();
+        let mut notes = Vec::new();
         for column in frame.columns.iter().filter(|c| c.name != target) {
             let step = match &column.data {
                 ColumnData::Numeric(values) => {
@@ -69,20 +81,19 @@ impl FittedRecipe {
                     }
                 }
                 ColumnData::Categorical(values) => {
-                    let categories: BTreeSet<&String> =
-                        rows.iter().filter_map(|&r| values[r].as_ref()).collect();
-                    FeatureStep::OneHot {
-                        column: column.name.clone(),
-                        categories: categories.into_iter().cloned().collect(),
+                    match one_hot(&column.name, values, rows, &mut notes) {
+                        Some(step) => step,
+                        None => continue,
                     }
                 }
             };
             steps.push(step);
         }
-        if steps.is_empty() {
+        let recipe = Self { steps, notes };
+        if recipe.width() == 0 {
             return Err(PrepError::NoFeatures);
         }
-        Ok(Self { steps })
+        Ok(recipe)
     }
 
     /// Number of model inputs the recipe produces.
@@ -156,6 +167,39 @@ impl FittedRecipe {
     }
 }
 
+/// One-hot step over the most frequent categories, or `None` for an identifier-like column.
+fn one_hot(
+    column: &str,
+    values: &[Option<String>],
+    rows: &[usize],
+    notes: &mut Vec<String>,
+) -> Option<FeatureStep> {
+    let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
+    for value in rows.iter().filter_map(|&r| values[r].as_ref()) {
+        *counts.entry(value).or_default() += 1;
+    }
+    let distinct = counts.len();
+    if rows.len() >= ID_LIKE_MIN_ROWS && distinct as f64 > ID_LIKE_SHARE * rows.len() as f64 {
+        notes.push(format!(
+            "left out \"{column}\": {distinct} different values in {} training rows looks like an identifier",
+            rows.len()
+        ));
+        return None;
+    }
+    let mut ranked: Vec<(&String, usize)> = counts.into_iter().collect();
+    // Most frequent first; ties in name order, so fitting is deterministic.
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    if ranked.len() > MAX_CATEGORIES {
+        notes.push(format!(
+            "\"{column}\" keeps its {MAX_CATEGORIES} most frequent of {distinct} categories; the rest count as unknown"
+        ));
+        ranked.truncate(MAX_CATEGORIES);
+    }
+    let mut categories: Vec<String> = ranked.into_iter().map(|(c, _)| c.clone()).collect();
+    categories.sort();
+    Some(FeatureStep::OneHot { column: column.to_string(), categories })
+}
+
 fn push_one_hot(out: &mut Vec<f64>, categories: &[String], value: Option<&str>) {
     out.extend(
         categories
@@ -190,6 +234,43 @@ mod tests {
         );
         // Row 2 has the unseen category "c": all zeros.
         assert_eq!(r.transform_frame(&f, &[2]), vec![98.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn identifier_like_columns_are_left_out_and_said_so() {
+        let mut text = String::from("id,x,y\n");
+        for i in 0..30 {
+            text.push_str(&format!("user{i},{},{}\n", i % 3, i % 2));
+        }
+        let f = parse_table("t.csv", &text).unwrap();
+        let rows: Vec<usize> = (0..30).collect();
+        let r = FittedRecipe::fit(&f, "y", &rows).unwrap();
+        assert_eq!(r.steps.len(), 1);
+        assert_eq!(r.steps[0].column(), "x");
+        assert!(r.notes[0].contains("\"id\""), "{:?}", r.notes);
+    }
+
+    #[test]
+    fn categories_are_capped_at_the_most_frequent() {
+        let mut text = String::from("c,y\n");
+        for i in 0..400 {
+            // 60 categories; "c0".."c9" are the most frequent.
+            let c = if i < 200 { i % 10 } else { 10 + i % 50 };
+            text.push_str(&format!("c{c},{}\n", i % 2));
+        }
+        let f = parse_table("t.csv", &text).unwrap();
+        let rows: Vec<usize> = (0..400).collect();
+        let r = FittedRecipe::fit(&f, "y", &rows).unwrap();
+        assert_eq!(r.width(), MAX_CATEGORIES);
+        let FeatureStep::OneHot { categories, .. } = &r.steps[0] else { panic!("expected one-hot") };
+        assert!(categories.contains(&"c0".to_string()));
+        assert!(r.notes[0].contains("50 most frequent of 60"), "{:?}", r.notes);
+    }
+
+    #[test]
+    fn a_table_whose_only_feature_is_empty_has_no_features() {
+        let f = parse_table("t.csv", "x,y\nNA,1\nNA,2\n").unwrap();
+        assert_eq!(FittedRecipe::fit(&f, "y", &[0, 1]).unwrap_err(), PrepError::NoFeatures);
     }
 
     #[test]

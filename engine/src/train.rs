@@ -73,6 +73,16 @@ pub enum TrainError {
     TargetNotNumeric { target: String },
     #[error("only {rows} rows have a target value; at least 4 are needed to train and evaluate")]
     TooFewRows { rows: usize },
+    #[error(
+        "the target \"{target}\" has {classes} different values in {rows} rows; that looks like a quantity to predict: choose a regression task, or a target with fewer classes"
+    )]
+    TooManyClasses { target: String, classes: usize, rows: usize },
+    #[error("no row could be held out for evaluation: each class needs at least two rows")]
+    NoHoldout,
+    #[error(
+        "training diverged (the loss became {loss} at step {step}); try fewer epochs or check the data for extreme values"
+    )]
+    Diverged { loss: f64, step: u32 },
     #[error("training was cancelled")]
     Cancelled,
     #[error("the compute device failed: {0}")]
@@ -155,14 +165,30 @@ pub fn prepare(file_name: &str, text: &str, config: &TrainConfig) -> Result<Prep
             available: available.join(", "),
         });
     };
-    let (rows, labels) = labels_for(&target.data, config)?;
+    let (rows, mut labels) = labels_for(&target.data, config)?;
     if rows.len() < 4 {
         return Err(TrainError::TooFewRows { rows: rows.len() });
+    }
+    if let Labels::Classes { names, .. } = &labels
+        && (names.len() > MAX_CLASSES || names.len() * 2 > rows.len())
+    {
+        return Err(TrainError::TooManyClasses {
+            target: config.target.clone(),
+            classes: names.len(),
+            rows: rows.len(),
+        });
     }
     let split_local = match &labels {
         Labels::Classes { all, .. } => split::stratified(all, config.holdout, config.seed),
         Labels::Values { all, .. } => split::shuffled(all.len(), config.holdout, config.seed),
     };
+    if split_local.holdout.is_empty() || split_local.train.is_empty() {
+        return Err(TrainError::NoHoldout);
+    }
+    // The target's scale, like the recipe, is learned from training rows only.
+    if let Labels::Values { all, mean, scale } = &mut labels {
+        (*mean, *scale) = mean_and_scale(split_local.train.iter().map(|&i| all[i]));
+    }
     // `split_local` indexes `rows`; the recipe needs frame rows.
     let to_frame = |ix: &[usize]| ix.iter().map(|&i| rows[i]).collect::<Vec<_>>();
     let recipe = FittedRecipe::fit(&frame, &config.target, &to_frame(&split_local.train))?;
@@ -181,7 +207,19 @@ pub fn prepare(file_name: &str, text: &str, config: &TrainConfig) -> Result<Prep
     })
 }
 
-/// Rows with a target value, and their labels.
+/// Most classes a classifier is trained for.
+pub const MAX_CLASSES: usize = 100;
+
+/// Mean and standard deviation (1 when the values are constant).
+fn mean_and_scale(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let n = values.clone().count().max(1) as f64;
+    let mean = values.clone().sum::<f64>() / n;
+    let sd = (values.map(|y| (y - mean).powi(2)).sum::<f64>() / n).sqrt();
+    (mean, if sd > 1e-12 { sd } else { 1.0 })
+}
+
+/// Rows with a target value, and their labels (a regression target's scale is set later,
+/// from the training rows).
 fn labels_for(data: &ColumnData, config: &TrainConfig) -> Result<(Vec<usize>, Labels), TrainError> {
     match config.task {
         Task::Classification => {
@@ -223,11 +261,7 @@ fn labels_for(data: &ColumnData, config: &TrainConfig) -> Result<(Vec<usize>, La
                 .enumerate()
                 .filter_map(|(r, x)| Some((r, (*x)?)))
                 .unzip();
-            let n = all.len().max(1) as f64;
-            let mean = all.iter().sum::<f64>() / n;
-            let sd = (all.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / n).sqrt();
-            let scale = if sd > 1e-12 { sd } else { 1.0 };
-            Ok((rows, Labels::Values { all, mean, scale }))
+            Ok((rows, Labels::Values { all, mean: 0.0, scale: 1.0 }))
         }
     }
 }

@@ -64,7 +64,10 @@ pub fn train_error(e: &TrainError) -> JobError {
         TrainError::UnknownTarget { .. }
         | TrainError::OneClass { .. }
         | TrainError::TargetNotNumeric { .. }
-        | TrainError::TooFewRows { .. } => "invalid_target",
+        | TrainError::TooFewRows { .. }
+        | TrainError::TooManyClasses { .. }
+        | TrainError::NoHoldout => "invalid_target",
+        TrainError::Diverged { .. } => "diverged",
         TrainError::Cancelled => "cancelled",
         TrainError::Device(_) => "device",
     };
