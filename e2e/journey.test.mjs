@@ -112,6 +112,10 @@ test("after a reload the project, its data and its runs are still there", async 
 test("a run registers as version 1 of a named model and downloads as a model file", async () => {
   const { page } = studio;
   await page.click(byTestId("nav-deploy"));
+  await page.fill(byTestId("model-name"), "iris/classifier");
+  await page.click(byTestId("register-button"));
+  assert.match(await page.textContent(byTestId("error-banner")), /Model names may use letters, digits.*not '\/'/);
+  assert.equal(await page.locator(byTestId("registered-version")).count(), 0);
   await page.fill(byTestId("model-name"), "iris-classifier");
   await page.click(byTestId("register-button"));
   await page.waitForSelector(`${byTestId("registered-version")}:has-text("iris-classifier v1")`);
@@ -144,7 +148,8 @@ test("a share link opens the project with its model in a fresh profile, without 
     other.page.on("request", (r) => requests.push(r.url()));
     await other.page.goto(link);
     await other.page.waitForSelector(`${byTestId("project-title")}:has-text("Iris species")`);
-    assert.ok(requests.every((u) => !u.includes("share=")), "the fragment never reaches a server");
+    const api = requests.filter((u) => new URL(u).pathname.startsWith("/api/"));
+    assert.deepEqual(api, [], "opening a share link asks no server for the project");
     await other.page.fill(byTestId("predict-input-petal_length"), "5.8");
     await other.page.fill(byTestId("predict-input-petal_width"), "2.2");
     await other.page.click(byTestId("predict-button"));
@@ -181,9 +186,29 @@ test("sign up, push the project and model, then log in and pull them in a fresh 
     await other.page.waitForSelector(`${byTestId("registered-version")}:has-text("iris-classifier v1")`);
     await other.page.click(byTestId("nav-train"));
     assert.equal(await other.page.locator(byTestId("run-row")).count(), state.runs);
+    // The second browser adds a run and pushes: its pull gave it the current version tag.
+    await train(other.page, { model: "linear" });
+    await other.page.click(byTestId("nav-sync"));
+    await other.page.click(byTestId("push-button"));
+    await other.page.waitForSelector(`${byTestId("notice-banner")}:has-text("Pushed")`);
   } finally {
     await other.close();
   }
+
+  // Back in the first browser, after a reload: its copy is now stale, so a push is stopped
+  // and offers to overwrite; overwriting goes through.
+  await page.reload();
+  await page.click(byTestId("nav-sync"));
+  await page.click(byTestId("push-button"));
+  await page.waitForSelector(byTestId("push-conflict"));
+  assert.match(await page.textContent(byTestId("error-banner")), /server has a different version/);
+  await page.click(byTestId("force-push-button"));
+  await page.waitForSelector(`${byTestId("notice-banner")}:has-text("Pushed")`);
+  // And the version tag survives a reload: a plain push works again.
+  await page.reload();
+  await page.click(byTestId("nav-sync"));
+  await page.click(byTestId("push-button"));
+  await page.waitForSelector(`${byTestId("notice-banner")}:has-text("Pushed")`);
 });
 
 test("the embed snippet on another origin renders a form and predicts what the studio predicts", async () => {

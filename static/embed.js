@@ -41,10 +41,24 @@
     .brand { font-size: 12px; color: #555; }`;
 
   class KilnPredict extends HTMLElement {
-    async connectedCallback() {
+    static get observedAttributes() {
+      return ["model"];
+    }
+
+    connectedCallback() {
+      this.show();
+    }
+
+    attributeChangedCallback(name, oldValue, newValue) {
+      if (this.isConnected && oldValue !== newValue) this.show();
+    }
+
+    async show() {
       const root = this.shadowRoot || this.attachShadow({ mode: "open" });
-      root.innerHTML = `<style>${style}</style><p data-testid="kiln-loading">Loading model…</p>`;
       const url = this.getAttribute("model");
+      // Only the latest request may render (the attribute can change while one loads).
+      const ticket = (this.ticket = (this.ticket || 0) + 1);
+      root.innerHTML = `<style>${style}</style><p data-testid="kiln-loading">Loading model…</p>`;
       if (!url) {
         root.innerHTML = `<style>${style}</style><p class="error" data-testid="kiln-error">kiln-predict needs a model="URL" attribute.</p>`;
         return;
@@ -52,7 +66,9 @@
       let model;
       try {
         model = await load(new URL(url, location.href).href);
+        if (ticket !== this.ticket) return;
       } catch (e) {
+        if (ticket !== this.ticket) return;
         root.innerHTML = `<style>${style}</style><p class="error" data-testid="kiln-error"></p>`;
         root.querySelector(".error").textContent = `Kiln could not load the model: ${e.message || e}`;
         return;

@@ -40,6 +40,7 @@ fn App() -> impl IntoView {
     if query_param("device").as_deref() == Some("cpu") {
         studio.force_cpu.set(true);
     }
+    studio.restore_etags();
     if let Some(session) = local_storage()
         .and_then(|s| s.get_item(SESSION_KEY).ok().flatten())
         .and_then(|s| serde_json::from_str(&s).ok())
@@ -147,7 +148,10 @@ fn open_share_link(studio: Studio) {
     };
     match share::decode(&fragment) {
         None => {}
-        Some(Ok(project)) => {
+        Some(Ok(mut project)) => {
+            // A shared project becomes this browser's own copy: a fresh id, so opening a link
+            // never overwrites a local project and pushing it never collides with the sender's.
+            project.id = state::fresh_id();
             let name = project.name.clone();
             studio.adopt(project);
             studio.page.set(Page::Evaluate);

@@ -7,6 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kiln_protocol::project::Project;
 
 pub const PREFIX: &str = "share=";
+/// Longest fragment offered as a link; browsers and chat apps cut longer URLs.
+pub const MAX_LINK_BYTES: usize = 1_500_000;
 /// Decompressed size limit, so a hostile link cannot exhaust memory.
 const MAX_PROJECT_BYTES: usize = 64 * 1024 * 1024;
 

@@ -8,6 +8,8 @@ use leptos::task::spawn_local;
 
 use crate::store;
 
+const ETAGS_KEY: &str = "kiln.etags";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     Data,
@@ -108,9 +110,14 @@ impl Studio {
 
     /// Applies `change` to the current project, stamps it and saves it.
     pub fn edit(&self, change: impl FnOnce(&mut Project)) {
-        let Some(id) = self.current.get_untracked() else {
-            return;
-        };
+        if let Some(id) = self.current.get_untracked() {
+            self.edit_project(&id, change);
+        }
+    }
+
+    /// Applies `change` to the project `id` (current or not), stamps it and saves it. Results
+    /// of background jobs use this, so they land in the project that asked for them.
+    pub fn edit_project(&self, id: &str, change: impl FnOnce(&mut Project)) {
         let mut saved = None;
         self.projects.update(|ps| {
             if let Some(p) = ps.iter_mut().find(|p| p.id == id) {
@@ -151,27 +158,52 @@ impl Studio {
             .with_untracked(|t| t.iter().find(|(p, _)| p == id).map(|(_, e)| e.clone()))
     }
 
+    /// Remembers the sync service's version tag of a project, across reloads.
     pub fn set_etag(&self, id: &str, etag: String) {
         self.etags.update(|t| {
             t.retain(|(p, _)| p != id);
             t.push((id.to_string(), etag));
         });
+        let json = self
+            .etags
+            .with_untracked(|t| serde_json::to_string(t).unwrap_or_default());
+        if let Ok(Some(storage)) = window().local_storage() {
+            let _ = storage.set_item(ETAGS_KEY, &json);
+        }
+    }
+
+    /// Reads the version tags saved by [`Studio::set_etag`].
+    pub fn restore_etags(&self) {
+        let saved = window()
+            .local_storage()
+            .ok()
+            .flatten()
+            .and_then(|s| s.get_item(ETAGS_KEY).ok().flatten())
+            .and_then(|json| serde_json::from_str::<Vec<(String, String)>>(&json).ok());
+        if let Some(tags) = saved {
+            self.etags.set(tags);
+        }
     }
 }
 
-pub fn new_project(name: &str, task: Task) -> Project {
-    let now = js_sys::Date::now();
+/// A new, practically unique project id.
+pub fn fresh_id() -> String {
+    let now = js_sys::Date::now() as u64;
     let random = (js_sys::Math::random() * 1e12) as u64;
+    format!("p{now}{random:x}")
+}
+
+pub fn new_project(name: &str, task: Task) -> Project {
     Project {
         format: kiln_protocol::project::PROJECT_FORMAT,
-        id: format!("p{}{random:x}", now as u64),
+        id: fresh_id(),
         name: name.to_string(),
         task,
         target: None,
         dataset: None,
         runs: Vec::new(),
         registry: Vec::new(),
-        updated_at_ms: now,
+        updated_at_ms: js_sys::Date::now(),
     }
 }
 

@@ -60,13 +60,21 @@ pub async fn pull_project(session: &Session, id: &str) -> Result<(Project, Strin
     Ok((project, envelope.etag))
 }
 
-/// Pushes a project; `etag` is the version last seen (required when it exists remotely).
+/// Why a push did not go through.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PushError {
+    /// The server's copy changed since this browser last synced it (or was never synced here).
+    Conflict(String),
+    Other(String),
+}
+
+/// Pushes a project; `etag` is the version last seen (`*` overwrites whatever is there).
 pub async fn push_project(
     session: &Session,
     project: &Project,
     etag: Option<&str>,
-) -> Result<String, String> {
-    let body = serde_json::to_value(project).map_err(|e| e.to_string())?;
+) -> Result<String, PushError> {
+    let body = serde_json::to_value(project).map_err(|e| PushError::Other(e.to_string()))?;
     let upload = ProjectUpload {
         name: project.name.clone(),
         body,
@@ -78,9 +86,26 @@ pub async fn push_project(
     if let Some(etag) = etag {
         builder = builder.header("If-Match", etag);
     }
-    let request = builder.json(&upload).map_err(|e| e.to_string())?;
-    let summary: ProjectSummary = read(request.send().await).await?;
+    let request = builder
+        .json(&upload)
+        .map_err(|e| PushError::Other(e.to_string()))?;
+    let response = request.send().await;
+    if let Ok(r) = &response
+        && (r.status() == 412 || r.status() == 428)
+    {
+        return Err(PushError::Conflict(
+            "the server has a different version of this project".to_string(),
+        ));
+    }
+    let summary: ProjectSummary = read(response).await.map_err(PushError::Other)?;
     Ok(summary.etag)
+}
+
+/// Revokes the session's token on the server (best effort: logging out locally always works).
+pub async fn logout(session: &Session) {
+    let _ = authed(Request::delete("/api/auth/session"), session)
+        .send()
+        .await;
 }
 
 pub async fn register_model(

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker};
 
 /// The loader trunk writes for the worker crate (see index.html).
-const WORKER_URL: &str = "./kiln-worker_loader.js";
+const WORKER_URL: &str = "/kiln-worker_loader.js";
 
 type Listener = Box<dyn FnMut(WorkerEvent)>;
 
@@ -20,6 +20,7 @@ struct Client {
     listeners: HashMap<u64, Listener>,
     next_job: u64,
     _on_message: Option<Closure<dyn FnMut(MessageEvent)>>,
+    _on_error: Option<Closure<dyn FnMut(web_sys::ErrorEvent)>>,
 }
 
 thread_local! {
@@ -30,6 +31,7 @@ thread_local! {
         listeners: HashMap::new(),
         next_job: 1,
         _on_message: None,
+        _on_error: None,
     });
 }
 
@@ -45,10 +47,26 @@ fn spawn() -> Result<(), String> {
         }
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // A crashed or unloadable worker fails its jobs instead of leaving them waiting forever.
+    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(|event: web_sys::ErrorEvent| {
+        event.prevent_default();
+        let what = event.message();
+        let what = if what.is_empty() {
+            "it could not be loaded".to_string()
+        } else {
+            what
+        };
+        stop_all(
+            "worker",
+            &format!("the engine worker stopped ({what}); try again"),
+        );
+    });
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     CLIENT.with_borrow_mut(|c| {
         c.worker = Some(worker);
         c.ready = false;
         c._on_message = Some(on_message);
+        c._on_error = Some(on_error);
     });
     Ok(())
 }
@@ -125,6 +143,11 @@ pub fn submit(
 /// Stops every running job by terminating the worker; the next job starts a fresh one.
 /// Each cancelled job's listener hears a `cancelled` failure.
 pub fn cancel_all() {
+    stop_all("cancelled", "cancelled");
+}
+
+/// Terminates the worker and fails every pending job with `kind` and `message`.
+fn stop_all(kind: &str, message: &str) {
     let listeners = CLIENT.with_borrow_mut(|c| {
         if let Some(worker) = c.worker.take() {
             worker.terminate();
@@ -137,8 +160,8 @@ pub fn cancel_all() {
         listener(WorkerEvent::Failed {
             job_id,
             error: JobError {
-                kind: "cancelled".into(),
-                message: "cancelled".into(),
+                kind: kind.into(),
+                message: message.into(),
                 details: None,
             },
         });

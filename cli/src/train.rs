@@ -74,6 +74,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         holdout: args.holdout,
         epochs: args.epochs,
     };
+    if args.epochs == 0 {
+        anyhow::bail!("--epochs must be at least 1");
+    }
     if !(0.0..1.0).contains(&args.holdout) || args.holdout == 0.0 {
         anyhow::bail!(
             "--holdout must be between 0 and 1 (exclusive), got {}",

@@ -131,11 +131,17 @@ pub async fn train_mlp(
     let target = match &prepared.labels {
         Labels::Classes { .. } => {
             let classes: Vec<i64> = prepared.train_classes().iter().map(|&c| c as i64).collect();
-            Target::Classes(Tensor::<1, Int>::from_data(TensorData::new(classes, [rows]), &device))
+            Target::Classes(Tensor::<1, Int>::from_data(
+                TensorData::new(classes, [rows]),
+                &device,
+            ))
         }
         Labels::Values { .. } => {
             let values: Vec<f32> = prepared.train_values().iter().map(|&v| v as f32).collect();
-            Target::Values(Tensor::<2>::from_data(TensorData::new(values, [rows, 1]), &device))
+            Target::Values(Tensor::<2>::from_data(
+                TensorData::new(values, [rows, 1]),
+                &device,
+            ))
         }
     };
     let cross_entropy = CrossEntropyLossConfig::new().init(&device);
@@ -149,7 +155,10 @@ pub async fn train_mlp(
         model = optimizer.step(params.learning_rate, model, grads);
         let value = f64::from(loss.into_scalar_async::<f32>().await.map_err(read_error)?);
         if !value.is_finite() {
-            return Err(TrainError::Diverged { loss: value, step: epoch + 1 });
+            return Err(TrainError::Diverged {
+                loss: value,
+                step: epoch + 1,
+            });
         }
         curve.push(value);
         let report = Progress {

@@ -197,7 +197,10 @@ fn one_hot(
     }
     let mut categories: Vec<String> = ranked.into_iter().map(|(c, _)| c.clone()).collect();
     categories.sort();
-    Some(FeatureStep::OneHot { column: column.to_string(), categories })
+    Some(FeatureStep::OneHot {
+        column: column.to_string(),
+        categories,
+    })
 }
 
 fn push_one_hot(out: &mut Vec<f64>, categories: &[String], value: Option<&str>) {
@@ -262,15 +265,24 @@ mod tests {
         let rows: Vec<usize> = (0..400).collect();
         let r = FittedRecipe::fit(&f, "y", &rows).unwrap();
         assert_eq!(r.width(), MAX_CATEGORIES);
-        let FeatureStep::OneHot { categories, .. } = &r.steps[0] else { panic!("expected one-hot") };
+        let FeatureStep::OneHot { categories, .. } = &r.steps[0] else {
+            panic!("expected one-hot")
+        };
         assert!(categories.contains(&"c0".to_string()));
-        assert!(r.notes[0].contains("50 most frequent of 60"), "{:?}", r.notes);
+        assert!(
+            r.notes[0].contains("50 most frequent of 60"),
+            "{:?}",
+            r.notes
+        );
     }
 
     #[test]
     fn a_table_whose_only_feature_is_empty_has_no_features() {
         let f = parse_table("t.csv", "x,y\nNA,1\nNA,2\n").unwrap();
-        assert_eq!(FittedRecipe::fit(&f, "y", &[0, 1]).unwrap_err(), PrepError::NoFeatures);
+        assert_eq!(
+            FittedRecipe::fit(&f, "y", &[0, 1]).unwrap_err(),
+            PrepError::NoFeatures
+        );
     }
 
     #[test]

@@ -76,7 +76,11 @@ pub enum TrainError {
     #[error(
         "the target \"{target}\" has {classes} different values in {rows} rows; that looks like a quantity to predict: choose a regression task, or a target with fewer classes"
     )]
-    TooManyClasses { target: String, classes: usize, rows: usize },
+    TooManyClasses {
+        target: String,
+        classes: usize,
+        rows: usize,
+    },
     #[error("no row could be held out for evaluation: each class needs at least two rows")]
     NoHoldout,
     #[error(
@@ -261,7 +265,14 @@ fn labels_for(data: &ColumnData, config: &TrainConfig) -> Result<(Vec<usize>, La
                 .enumerate()
                 .filter_map(|(r, x)| Some((r, (*x)?)))
                 .unzip();
-            Ok((rows, Labels::Values { all, mean: 0.0, scale: 1.0 }))
+            Ok((
+                rows,
+                Labels::Values {
+                    all,
+                    mean: 0.0,
+                    scale: 1.0,
+                },
+            ))
         }
     }
 }

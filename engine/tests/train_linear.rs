@@ -142,9 +142,17 @@ fn a_target_with_one_class_or_an_unknown_name_is_explained() {
 
 #[test]
 fn a_continuous_target_is_not_treated_as_hundreds_of_classes() {
-    let err = prepare("diabetes.csv", DIABETES, &config(Task::Classification, "progression")).unwrap_err();
+    let err = prepare(
+        "diabetes.csv",
+        DIABETES,
+        &config(Task::Classification, "progression"),
+    )
+    .unwrap_err();
     assert!(matches!(err, TrainError::TooManyClasses { .. }), "{err}");
-    assert!(err.to_string().contains("choose a regression task"), "{err}");
+    assert!(
+        err.to_string().contains("choose a regression task"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -152,7 +160,17 @@ fn every_class_gets_rows_in_the_holdout_or_training_is_refused() {
     // Mostly one row per class: nothing sensible to hold out.
     let text = "x,y\n1,a\n2,b\n3,c\n4,d\n5,a\n";
     let err = prepare("t.csv", text, &config(Task::Classification, "y")).unwrap_err();
-    assert!(matches!(err, TrainError::TooManyClasses { classes: 4, rows: 5, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            TrainError::TooManyClasses {
+                classes: 4,
+                rows: 5,
+                ..
+            }
+        ),
+        "{err}"
+    );
     // Two rows per class: one of each is held out.
     let text = "x,y\n1,a\n2,b\n3,c\n4,d\n5,a\n6,b\n7,c\n8,d\n";
     let prepared = prepare("t.csv", text, &config(Task::Classification, "y")).unwrap();
@@ -161,10 +179,21 @@ fn every_class_gets_rows_in_the_holdout_or_training_is_refused() {
 
 #[test]
 fn the_regression_target_scale_comes_from_training_rows_only() {
-    let prepared = prepare("diabetes.csv", DIABETES, &config(Task::Regression, "progression")).unwrap();
-    let kiln_engine::train::Labels::Values { all, mean, .. } = &prepared.labels else { panic!("values") };
-    let train_mean = prepared.split.train.iter().map(|&i| all[i]).sum::<f64>() / prepared.split.train.len() as f64;
+    let prepared = prepare(
+        "diabetes.csv",
+        DIABETES,
+        &config(Task::Regression, "progression"),
+    )
+    .unwrap();
+    let kiln_engine::train::Labels::Values { all, mean, .. } = &prepared.labels else {
+        panic!("values")
+    };
+    let train_mean = prepared.split.train.iter().map(|&i| all[i]).sum::<f64>()
+        / prepared.split.train.len() as f64;
     assert!((mean - train_mean).abs() < 1e-9);
     let all_mean = all.iter().sum::<f64>() / all.len() as f64;
-    assert!((mean - all_mean).abs() > 1e-9, "holdout rows must not shape the target scale");
+    assert!(
+        (mean - all_mean).abs() > 1e-9,
+        "holdout rows must not shape the target scale"
+    );
 }

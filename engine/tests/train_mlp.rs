@@ -43,13 +43,15 @@ fn an_mlp_learns_iris_on_the_cpu_and_its_artifact_predicts_without_burn() {
     assert!(accuracy >= 0.9, "accuracy {accuracy}");
     let decoded = Artifact::decode(&outcome.artifact.encode().unwrap()).unwrap();
     let setosa = |c: &str| {
-        Some(match c {
-            "sepal_length" => "5.0",
-            "sepal_width" => "3.4",
-            "petal_length" => "1.5",
-            _ => "0.2",
-        }
-        .to_string())
+        Some(
+            match c {
+                "sepal_length" => "5.0",
+                "sepal_width" => "3.4",
+                "petal_length" => "1.5",
+                _ => "0.2",
+            }
+            .to_string(),
+        )
     };
     let p = decoded.predict(setosa).unwrap();
     assert_eq!(p.label, "setosa");

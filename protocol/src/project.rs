@@ -145,6 +145,9 @@ pub struct RunRecord {
     pub artifact: serde_json::Value,
     pub duration_ms: f64,
     pub created_at_ms: f64,
+    /// What preparation decided that a person should know (columns left out, ...).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,6 +18,7 @@ pub enum WorkerRequest {
     /// Fit the spec's model on the dataset text.
     Train {
         job_id: u64,
+        file_name: String,
         text: String,
         spec: TrainSpec,
     },

@@ -56,6 +56,7 @@ fn sample_project() -> Project {
             artifact: serde_json::json!({"kind": "kiln-model"}),
             duration_ms: 12.5,
             created_at_ms: 1.0,
+            notes: vec!["left out \"id\"".into()],
         }],
         registry: vec![RegisteredModel {
             name: "iris".into(),
@@ -91,6 +92,7 @@ fn worker_messages_are_tagged_by_type_and_carry_job_ids() {
     };
     let train = WorkerRequest::Train {
         job_id: 7,
+        file_name: "t.csv".into(),
         text: "a,y\n".into(),
         spec,
     };

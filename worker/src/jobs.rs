@@ -1,5 +1,6 @@
 //! The worker's jobs, free of browser glue: each request becomes a stream of events handed to
-//! `post`. Kept separate so it reads (and tests) like ordinary Rust.
+//! `post`. Kept apart from the message plumbing so it reads like ordinary Rust; the browser
+//! tests (e2e/) exercise it through the studio.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -43,18 +44,21 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, post: &dyn Fn(WorkerEvent
                 error: convert::error("parse", e),
             },
         },
-        WorkerRequest::Train { job_id, text, spec } => {
-            match train(job_id, &text, &spec, gpu, post).await {
-                Ok(run) => WorkerEvent::Trained {
-                    job_id,
-                    run: Box::new(run),
-                },
-                Err(e) => WorkerEvent::Failed {
-                    job_id,
-                    error: convert::train_error(&e),
-                },
-            }
-        }
+        WorkerRequest::Train {
+            job_id,
+            file_name,
+            text,
+            spec,
+        } => match train(job_id, &file_name, &text, &spec, gpu, post).await {
+            Ok(run) => WorkerEvent::Trained {
+                job_id,
+                run: Box::new(run),
+            },
+            Err(e) => WorkerEvent::Failed {
+                job_id,
+                error: convert::train_error(&e),
+            },
+        },
         WorkerRequest::Predict {
             job_id,
             artifact,
@@ -84,6 +88,7 @@ fn event_job(event: &WorkerEvent) -> u64 {
 
 async fn train(
     job_id: u64,
+    file_name: &str,
     text: &str,
     spec: &TrainSpec,
     gpu: &Gpu,
@@ -114,7 +119,7 @@ async fn train(
         });
     };
     progress(0.0, "preparing data".into(), None, None);
-    let prepared = prepare("data.csv", text, &config)?;
+    let prepared = prepare(file_name, text, &config)?;
     let (outcome, device) = match config.family {
         Family::Linear => {
             let device = "CPU".to_string();
@@ -140,6 +145,7 @@ async fn train(
             .map_err(|e| TrainError::Device(format!("cannot encode the model: {e}")))?,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         created_at_ms: now_ms,
+        notes: outcome.artifact.recipe.notes.clone(),
     })
 }
 

@@ -108,6 +108,9 @@ fn ProjectPicker() -> impl IntoView {
 
 /// Sends the text to the worker for profiling; on success it becomes the project's dataset.
 fn import(studio: Studio, file_name: String, text: String) {
+    let Some(project_id) = studio.current.get_untracked() else {
+        return;
+    };
     studio.notice.set(Some(format!("Reading {file_name}…")));
     let request_text = text.clone();
     let request_name = file_name.clone();
@@ -122,7 +125,7 @@ fn import(studio: Studio, file_name: String, text: String) {
                 let rows = profile.rows;
                 let cols = profile.columns.len();
                 let last = profile.columns.last().map(|c| c.name.clone());
-                studio.edit(|p| {
+                studio.edit_project(&project_id, |p| {
                     p.target = p
                         .target
                         .clone()
@@ -168,7 +171,7 @@ fn read_file(studio: Studio, file: web_sys::File) {
 
 fn load_sample(studio: Studio, file: &'static str) {
     spawn_local(async move {
-        let url = format!("./samples/{file}");
+        let url = format!("/samples/{file}");
         match gloo_net::http::Request::get(&url).send().await {
             Ok(r) if r.ok() => match r.text().await {
                 Ok(text) => import(studio, file.to_string(), text),

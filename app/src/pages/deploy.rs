@@ -15,6 +15,30 @@ fn data_url(json: &str) -> String {
     format!("data:application/json;charset=utf-8,{encoded}")
 }
 
+/// The sync service's rule for model names, applied before anything is registered.
+fn check_model_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("Name the model to register it.".into());
+    }
+    if name.chars().count() > 64 {
+        return Err("Model names have at most 64 characters.".into());
+    }
+    match name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || " _.-".contains(*c)))
+    {
+        Some(c) => Err(format!(
+            "Model names may use letters, digits, spaces, '_', '.' and '-' only (not '{c}')."
+        )),
+        None => Ok(()),
+    }
+}
+
+fn is_public_model_path(path: &str) -> bool {
+    path.strip_prefix("/api/public/models/")
+        .is_some_and(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 fn origin() -> String {
     window().location().origin().unwrap_or_default()
 }
@@ -30,8 +54,8 @@ pub fn DeployPage() -> impl IntoView {
             return;
         };
         let model_name = name.get_untracked().trim().to_string();
-        if model_name.is_empty() {
-            studio.fail("Name the model to register it.");
+        if let Err(e) = check_model_name(&model_name) {
+            studio.fail(e);
             return;
         }
         let selected = studio.selected_run.get_untracked();
@@ -69,6 +93,14 @@ pub fn DeployPage() -> impl IntoView {
         studio.tell(format!("Registered {model_name} version {version}."));
     };
     let make_link = move |_| match studio.project().map(|p| share::encode(&p)) {
+        Some(Ok(fragment)) if fragment.len() > share::MAX_LINK_BYTES => {
+            share_link.set(String::new());
+            studio.fail(format!(
+                "This project needs a {:.1} MB link; browsers cut links above about {} MB. Push it on the Sync page and share it from there.",
+                fragment.len() as f64 / 1e6,
+                share::MAX_LINK_BYTES / 1_000_000
+            ));
+        }
         Some(Ok(fragment)) => {
             let link = format!(
                 "{}{}#{fragment}",
@@ -119,7 +151,9 @@ fn Registry() -> impl IntoView {
             .map(|(model, v)| {
                 let artifact = project.runs.iter().find(|r| r.id == v.run_id).map(|r| r.artifact.to_string());
                 let file = format!("{model}-v{}.kiln.json", v.version);
-                let embed = v.public_path.as_ref().map(|path| {
+                // The path comes from a project document (maybe from a link): only a real public
+                // model path goes into a snippet someone will paste into their site.
+                let embed = v.public_path.as_ref().filter(|p| is_public_model_path(p)).map(|path| {
                     format!(
                         "<script src=\"{o}/embed.js\"></script>\n<kiln-predict model=\"{o}{path}\"></kiln-predict>",
                         o = origin()

@@ -50,8 +50,20 @@ pub fn EvaluatePage() -> impl IntoView {
                     view! {
                         <div class="card">
                             <p data-testid="evaluated-run">
-                                {format!("{} · trained on {} · stratified 20% holdout", run.model.label(), run.device)}
+                                {format!(
+                                    "{} · trained on {} · {}",
+                                    run.model.label(),
+                                    run.device,
+                                    if matches!(run.metrics, Metrics::Classification { .. }) {
+                                        "stratified 20% holdout"
+                                    } else {
+                                        "random 20% holdout"
+                                    }
+                                )}
                             </p>
+                            <ul class="notes" data-testid="run-notes">
+                                {run.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
+                            </ul>
                             {metrics}
                             <h3>"Training loss"</h3>
                             <LossCurve losses=Signal::derive(move || losses.clone()) />

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::state::{Studio, use_studio};
+use crate::sync_client::PushError;
 use crate::{SESSION_KEY, sync_client};
 
 fn remember(studio: Studio, session: Option<kiln_protocol::sync::Session>) {
@@ -18,50 +19,61 @@ fn remember(studio: Studio, session: Option<kiln_protocol::sync::Session>) {
     studio.session.set(session);
 }
 
-/// Registers every model version not yet on the service, then pushes the project.
-async fn push(studio: Studio) -> Result<String, String> {
-    let session = studio.session.get_untracked().ok_or("Log in first.")?;
-    let project = studio.project().ok_or("Open a project first.")?;
-    let mut published = Vec::new();
+/// Registers every model version not yet on the service (recording each public path as soon
+/// as it exists), then pushes the project. `overwrite` replaces the server's copy even if it
+/// changed elsewhere.
+async fn push(studio: Studio, overwrite: bool) -> Result<String, PushError> {
+    let session = studio
+        .session
+        .get_untracked()
+        .ok_or(PushError::Other("Log in first.".into()))?;
+    let project = studio
+        .project()
+        .ok_or(PushError::Other("Open a project first.".into()))?;
+    let mut published = 0;
     for model in &project.registry {
         for version in model.versions.iter().filter(|v| v.public_path.is_none()) {
             let run = project
                 .runs
                 .iter()
                 .find(|r| r.id == version.run_id)
-                .ok_or("a registered run is missing")?;
+                .ok_or(PushError::Other("a registered run is missing".into()))?;
             let upload = ModelUpload {
                 artifact: run.artifact.clone(),
                 project_id: Some(project.id.clone()),
                 run_id: Some(run.id.clone()),
             };
-            let info = sync_client::register_model(&session, &model.name, &upload).await?;
-            published.push((model.name.clone(), version.version, info.public_path));
-        }
-    }
-    if !published.is_empty() {
-        studio.edit(|p| {
-            for (name, version, path) in &published {
+            let info = sync_client::register_model(&session, &model.name, &upload)
+                .await
+                .map_err(PushError::Other)?;
+            studio.edit_project(&project.id, |p| {
                 let v = p
                     .registry
                     .iter_mut()
-                    .filter(|m| &m.name == name)
+                    .filter(|m| m.name == model.name)
                     .flat_map(|m| m.versions.iter_mut())
-                    .find(|v| v.version == *version);
+                    .find(|v| v.version == version.version);
                 if let Some(v) = v {
-                    v.public_path = Some(path.clone());
+                    v.public_path = Some(info.public_path.clone());
                 }
-            }
-        });
+            });
+            published += 1;
+        }
     }
-    let project = studio.project().ok_or("the project disappeared")?;
-    let etag =
-        sync_client::push_project(&session, &project, studio.etag(&project.id).as_deref()).await?;
+    let project = studio
+        .projects
+        .with_untracked(|ps| ps.iter().find(|p| p.id == project.id).cloned())
+        .ok_or(PushError::Other("the project disappeared".into()))?;
+    let etag = if overwrite {
+        Some("*".to_string())
+    } else {
+        studio.etag(&project.id)
+    };
+    let etag = sync_client::push_project(&session, &project, etag.as_deref()).await?;
     studio.set_etag(&project.id, etag);
     Ok(format!(
-        "Pushed \"{}\" and {} model version(s).",
-        project.name,
-        published.len()
+        "Pushed \"{}\" and {published} model version(s).",
+        project.name
     ))
 }
 
@@ -71,6 +83,8 @@ pub fn SyncPage() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let remote = RwSignal::new(Vec::<ProjectSummary>::new());
+    let pushing = RwSignal::new(false);
+    let conflict = RwSignal::new(false);
     let authenticate = move |signup: bool| {
         let credentials = Credentials {
             username: username.get_untracked(),
@@ -119,6 +133,24 @@ pub fn SyncPage() -> impl IntoView {
             }
         });
     };
+    let start_push = move |overwrite: bool| {
+        pushing.set(true);
+        spawn_local(async move {
+            match push(studio, overwrite).await {
+                Ok(message) => {
+                    conflict.set(false);
+                    studio.tell(message);
+                    refresh();
+                }
+                Err(PushError::Conflict(e)) => {
+                    conflict.set(true);
+                    studio.fail(format!("Push stopped: {e}"));
+                }
+                Err(PushError::Other(e)) => studio.fail(format!("Push failed: {e}")),
+            }
+            pushing.set(false);
+        });
+    };
     view! {
         <section class="page" aria-labelledby="sync-heading">
             <h2 id="sync-heading">"Sync"</h2>
@@ -136,17 +168,25 @@ pub fn SyncPage() -> impl IntoView {
             <Show when=move || studio.session.get().is_some()>
                 <div class="card row">
                     <span data-testid="sync-user">{move || studio.session.get().map(|s| format!("Signed in as {}", s.username))}</span>
-                    <button class="primary" data-testid="push-button" disabled=move || studio.project().is_none() on:click=move |_| {
-                        spawn_local(async move {
-                            match push(studio).await {
-                                Ok(message) => { studio.tell(message); refresh(); }
-                                Err(e) => studio.fail(format!("Push failed: {e}")),
-                            }
-                        });
-                    }>"Push this project"</button>
+                    <button class="primary" data-testid="push-button"
+                        disabled=move || studio.project().is_none() || pushing.get()
+                        on:click=move |_| start_push(false)>"Push this project"</button>
                     <button data-testid="refresh-remote" on:click=move |_| refresh()>"List my synced projects"</button>
-                    <button data-testid="logout-button" on:click=move |_| remember(studio, None)>"Log out"</button>
+                    <button data-testid="logout-button" on:click=move |_| {
+                        if let Some(session) = studio.session.get_untracked() {
+                            spawn_local(async move { sync_client::logout(&session).await; });
+                        }
+                        remember(studio, None);
+                    }>"Log out"</button>
                 </div>
+                <Show when=move || conflict.get()>
+                    <div class="card" data-testid="push-conflict">
+                        <p>"The server's copy of this project changed since this browser last synced it. "
+                           "Pull it to get that version (replacing this browser's copy), or overwrite it with this one."</p>
+                        <button data-testid="force-push-button" disabled=move || pushing.get()
+                            on:click=move |_| start_push(true)>"Overwrite the server's copy"</button>
+                    </div>
+                </Show>
                 <ul class="card" data-testid="remote-projects">
                     {move || remote.get().into_iter().map(|p| {
                         let id = p.id.clone();

@@ -43,6 +43,7 @@ pub fn TrainPage() -> impl IntoView {
         let job_id = worker::submit(
             move |job_id| WorkerRequest::Train {
                 job_id,
+                file_name: dataset.file_name,
                 text: dataset.text,
                 spec,
             },
@@ -67,10 +68,10 @@ pub fn TrainPage() -> impl IntoView {
                     studio.training.set(None);
                     let run_id = run.id.clone();
                     let device = run.device.clone();
+                    studio.edit_project(&project_id, |p| p.runs.push(*run));
                     if studio.current.get_untracked().as_deref() == Some(project_id.as_str()) {
-                        studio.edit(|p| p.runs.push(*run));
+                        studio.selected_run.set(Some(run_id));
                     }
-                    studio.selected_run.set(Some(run_id));
                     studio.tell(format!(
                         "Training finished on {device}. See Evaluate for the details."
                     ));
