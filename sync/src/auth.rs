@@ -8,7 +8,8 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use axum::{Json, Router, routing::post};
+use axum::routing::{delete, post};
+use axum::{Json, Router};
 use kiln_protocol::sync::{Credentials, Session};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -20,12 +21,17 @@ use crate::extract::ApiJson;
 const MIN_PASSWORD_CHARS: usize = 8;
 const MAX_PASSWORD_BYTES: usize = 1024;
 const WRONG_CREDENTIALS: &str = "wrong username or password";
+const TOO_MANY_FAILURES: &str = "too many failed logins; wait 15 minutes";
+
+/// How long a session token stays valid after it is issued: 30 days, in milliseconds.
+pub(crate) const TOKEN_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// Routes under `/api/auth`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/signup", post(signup))
         .route("/login", post(login))
+        .route("/session", delete(logout))
 }
 
 /// The account a request is authenticated as, from `Authorization: Bearer <token>`.
@@ -33,6 +39,8 @@ pub fn routes() -> Router<AppState> {
 pub struct AuthUser {
     pub id: i64,
     pub username: String,
+    /// SHA-256 (hex) of the bearer token the request came with.
+    pub(crate) token_hash: String,
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -57,26 +65,35 @@ impl FromRequestParts<AppState> for AuthUser {
                 )
             })?;
         let token_hash = sha256_hex(token.as_bytes());
-        let user = state
+        let found = state
             .run(move |conn| {
                 conn.query_row(
-                    "SELECT u.id, u.username FROM tokens t JOIN users u ON u.id = t.user_id
+                    "SELECT u.id, u.username, t.expires_at_ms
+                     FROM tokens t JOIN users u ON u.id = t.user_id
                      WHERE t.token_hash = ?1",
                     params![token_hash],
                     |row| {
-                        Ok(AuthUser {
+                        let user = AuthUser {
                             id: row.get(0)?,
                             username: row.get(1)?,
-                        })
+                            token_hash: token_hash.clone(),
+                        };
+                        Ok((user, row.get::<_, i64>(2)?))
                     },
                 )
                 .optional()
                 .map_err(SyncError::from)
             })
             .await?;
-        user.ok_or_else(|| {
-            SyncError::Unauthorized("the session is invalid or has expired; sign in again".into())
-        })
+        match found {
+            None => Err(SyncError::Unauthorized(
+                "this session is not valid (it may have been logged out); log in again".into(),
+            )),
+            Some((_, expires_at_ms)) if expires_at_ms <= now_ms() => Err(SyncError::Unauthorized(
+                "your session has expired; log in again".into(),
+            )),
+            Some((user, _)) => Ok(user),
+        }
     }
 }
 
@@ -117,6 +134,17 @@ async fn login(
     ApiJson(creds): ApiJson<Credentials>,
 ) -> Result<Json<Session>, SyncError> {
     let Credentials { username, password } = creds;
+    // Only names that could belong to an account are tracked, which bounds what is kept.
+    let tracked = validate_username(&username).is_ok();
+    if tracked && state.login_throttle().is_locked(&username) {
+        return Err(SyncError::TooManyRequests(TOO_MANY_FAILURES.into()));
+    }
+    let failed = |state: &AppState, username: &str| {
+        if tracked {
+            state.login_throttle().record_failure(username);
+        }
+        SyncError::Unauthorized(WRONG_CREDENTIALS.into())
+    };
     let lookup = username.clone();
     let user: Option<(i64, String)> = state
         .run(move |conn| {
@@ -133,13 +161,28 @@ async fn login(
         // Spend the same time as a real check so that response times do not reveal which
         // usernames exist.
         let _ = blocking(move || verify_password(&password, dummy_hash())).await;
-        return Err(SyncError::Unauthorized(WRONG_CREDENTIALS.into()));
+        return Err(failed(&state, &username));
     };
     if !blocking(move || verify_password(&password, &stored)).await? {
-        return Err(SyncError::Unauthorized(WRONG_CREDENTIALS.into()));
+        return Err(failed(&state, &username));
     }
+    state.login_throttle().reset(&username);
     let token = state.run(move |conn| issue_token(conn, user_id)).await?;
     Ok(Json(Session { username, token }))
+}
+
+/// Logs out: revokes the token the request was made with. Other sessions stay valid.
+async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, SyncError> {
+    state
+        .run(move |conn| {
+            conn.execute(
+                "DELETE FROM tokens WHERE token_hash = ?1 AND user_id = ?2",
+                params![user.token_hash, user.id],
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Runs CPU-heavy work (password hashing) on the blocking thread pool.
@@ -153,12 +196,24 @@ where
         .map_err(|e| SyncError::Internal(format!("password task failed: {e}")))?
 }
 
-/// Creates a new session token for `user_id`; only its SHA-256 is stored.
+/// Creates a new session token for `user_id`, valid for [`TOKEN_TTL_MS`]; only its SHA-256
+/// is stored. The user's expired tokens are deleted on the way.
 fn issue_token(conn: &Connection, user_id: i64) -> Result<String, SyncError> {
     let token = random_hex::<32>()?;
+    let now = now_ms();
     conn.execute(
-        "INSERT INTO tokens (token_hash, user_id, created_at_ms) VALUES (?1, ?2, ?3)",
-        params![sha256_hex(token.as_bytes()), user_id, now_ms()],
+        "DELETE FROM tokens WHERE user_id = ?1 AND expires_at_ms <= ?2",
+        params![user_id, now],
+    )?;
+    conn.execute(
+        "INSERT INTO tokens (token_hash, user_id, created_at_ms, expires_at_ms)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            sha256_hex(token.as_bytes()),
+            user_id,
+            now,
+            now.saturating_add(TOKEN_TTL_MS)
+        ],
     )?;
     Ok(token)
 }

@@ -1,6 +1,8 @@
-//! SQLite storage: the connection pool, the schema, and running queries off the async runtime.
+//! SQLite storage: the connection pool and running queries off the async runtime (the schema
+//! is in `schema`).
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use r2d2::{Pool, PooledConnection};
@@ -8,6 +10,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 
 use crate::error::SyncError;
+use crate::schema::migrate;
+use crate::throttle::LoginThrottle;
 
 /// A pooled SQLite connection.
 pub type Conn = PooledConnection<SqliteConnectionManager>;
@@ -18,51 +22,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most connections the pool keeps open.
 const POOL_SIZE: u32 = 8;
 
-/// Current schema version, stored in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS users (
-    id            INTEGER PRIMARY KEY,
-    username      TEXT NOT NULL UNIQUE,
-    password_hash TEXT NOT NULL,
-    created_at_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    token_hash    TEXT PRIMARY KEY,
-    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    created_at_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tokens_user ON tokens(user_id);
-CREATE TABLE IF NOT EXISTS projects (
-    id            TEXT PRIMARY KEY,
-    owner_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    name          TEXT NOT NULL,
-    body          TEXT NOT NULL,
-    revision      INTEGER NOT NULL,
-    etag          TEXT NOT NULL,
-    updated_at_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS projects_owner ON projects(owner_id, updated_at_ms DESC);
-CREATE TABLE IF NOT EXISTS model_versions (
-    id            INTEGER PRIMARY KEY,
-    owner_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    name          TEXT NOT NULL,
-    version       INTEGER NOT NULL,
-    stage         TEXT NOT NULL DEFAULT 'none',
-    public_id     TEXT NOT NULL UNIQUE,
-    artifact      TEXT NOT NULL,
-    project_id    TEXT,
-    run_id        TEXT,
-    created_at_ms INTEGER NOT NULL,
-    UNIQUE (owner_id, name, version)
-);
-";
-
-/// Shared state of the service: a pool of connections to one SQLite file.
+/// Shared state of the service: a pool of connections to one SQLite file, and the recent
+/// failed logins (kept in memory only).
 #[derive(Clone)]
 pub struct AppState {
     pool: Pool<SqliteConnectionManager>,
+    login_throttle: Arc<LoginThrottle>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -84,15 +49,23 @@ impl AppState {
         }
         let manager = SqliteConnectionManager::file(path).with_init(configure_connection);
         let pool = Pool::builder().max_size(POOL_SIZE).build(manager)?;
-        let conn = pool.get()?;
+        let mut conn = pool.get()?;
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(%mode, "SQLite refused WAL journal mode");
         }
-        migrate(&conn)?;
+        migrate(&mut conn)?;
         drop(conn);
-        Ok(AppState { pool })
+        Ok(AppState {
+            pool,
+            login_throttle: Arc::default(),
+        })
+    }
+
+    /// Failed logins per username, for brute-force protection.
+    pub(crate) fn login_throttle(&self) -> &LoginThrottle {
+        &self.login_throttle
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -114,18 +87,6 @@ impl AppState {
 fn configure_connection(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    Ok(())
-}
-
-fn migrate(conn: &Connection) -> Result<(), SyncError> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    if version > SCHEMA_VERSION {
-        return Err(SyncError::Internal(format!(
-            "database schema version {version} is newer than this Kiln supports ({SCHEMA_VERSION})"
-        )));
-    }
-    conn.execute_batch(SCHEMA)?;
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
 

@@ -28,6 +28,9 @@ pub enum SyncError {
     /// An update was sent without `If-Match`.
     #[error("{0}")]
     PreconditionRequired(String),
+    /// Too many attempts in a short time (e.g. failed logins).
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -57,6 +60,7 @@ impl SyncError {
             Self::PreconditionRequired(_) => {
                 (StatusCode::PRECONDITION_REQUIRED, "precondition_required")
             }
+            Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")

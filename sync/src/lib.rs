@@ -19,7 +19,9 @@ mod error;
 mod extract;
 mod models;
 mod projects;
+mod schema;
 mod static_files;
+mod throttle;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -57,6 +59,7 @@ pub fn app(state: AppState, dist: Option<PathBuf>) -> Router {
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
+                // DELETE: `/api/auth/session` (log out).
                 .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
                 .allow_headers([
                     header::AUTHORIZATION,

@@ -5,8 +5,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use kiln_engine::artifact::Artifact;
 use kiln_protocol::sync::{ModelUpload, ModelVersionInfo, Stage};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde_json::Value;
 
 use crate::auth::{AuthUser, random_hex};
 use crate::db::{AppState, now_ms};
@@ -35,11 +37,6 @@ async fn register(
     ApiJson(upload): ApiJson<ModelUpload>,
 ) -> Result<(StatusCode, Json<ModelVersionInfo>), SyncError> {
     validate_name(&name)?;
-    if !upload.artifact.is_object() {
-        return Err(SyncError::InvalidInput(
-            "`artifact` must be a JSON object (a model artifact document)".to_owned(),
-        ));
-    }
     if let Some(project_id) = &upload.project_id {
         validate_id(project_id)?;
     }
@@ -50,7 +47,7 @@ async fn register(
             "`run_id` must be 1 to {MAX_RUN_ID_CHARS} characters long"
         )));
     }
-    let artifact = serde_json::to_string(&upload.artifact)?;
+    let artifact = check_artifact(upload.artifact).await?;
     let public_id = random_hex::<16>()?;
     let info = state
         .run(move |conn| {
@@ -153,6 +150,21 @@ async fn public_artifact(
         artifact,
     )
         .into_response())
+}
+
+/// Checks `value` with the engine (the same decoding the studio and widget do) and returns
+/// the document to store: the upload itself, so the public fetch returns exactly it.
+async fn check_artifact(value: Value) -> Result<String, SyncError> {
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = Artifact::from_value(value.clone()) {
+            return Err(SyncError::InvalidInput(format!(
+                "the model file is not valid: {e}"
+            )));
+        }
+        Ok(serde_json::to_string(&value)?)
+    })
+    .await
+    .map_err(|e| SyncError::Internal(format!("artifact check failed: {e}")))?
 }
 
 fn version_info(

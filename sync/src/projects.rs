@@ -1,4 +1,7 @@
 //! Projects: listing, fetching and saving project documents with optimistic concurrency.
+//!
+//! Project ids are per account: two accounts may each have a project `p1`, and neither can
+//! see or change the other's (requests about another account's project get `404`).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -96,21 +99,22 @@ async fn save(
     let summary = state
         .run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let existing: Option<(i64, String, i64)> = tx
+            let existing: Option<(String, i64)> = tx
                 .query_row(
-                    "SELECT owner_id, etag, revision FROM projects WHERE id = ?1",
-                    params![id],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    "SELECT etag, revision FROM projects WHERE owner_id = ?1 AND id = ?2",
+                    params![user.id, id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
                 )
                 .optional()?;
             let revision = match existing {
-                None => 1,
-                Some((owner, _, _)) if owner != user.id => {
-                    return Err(SyncError::Forbidden(format!(
-                        "project id `{id}` belongs to another account"
+                None if if_match.is_some() => {
+                    return Err(SyncError::NotFound(format!(
+                        "there is no project `{id}` in your account to update; send it without \
+                         `If-Match` to create it"
                     )));
                 }
-                Some((_, current, revision)) => {
+                None => 1,
+                Some((current, revision)) => {
                     check_if_match(&id, if_match.as_deref(), &current)?;
                     revision + 1
                 }
@@ -120,7 +124,7 @@ async fn save(
             tx.execute(
                 "INSERT INTO projects (id, owner_id, name, body, revision, etag, updated_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, body = excluded.body,
+                 ON CONFLICT(owner_id, id) DO UPDATE SET name = excluded.name, body = excluded.body,
                      revision = excluded.revision, etag = excluded.etag,
                      updated_at_ms = excluded.updated_at_ms",
                 params![

@@ -5,10 +5,30 @@
 
 mod common;
 
+use std::ops::ControlFlow;
+
 use axum::http::{Method, StatusCode, header};
 use common::{get, open, post, send, signup};
+use kiln_engine::artifact::Artifact;
+use kiln_engine::train::{Family, Task, TrainConfig, prepare, train_linear};
 use kiln_protocol::sync::{ModelVersionInfo, Stage};
 use serde_json::{Value, json};
+
+/// A real model artifact: a linear classifier of the iris sample, trained with `seed`.
+fn iris_artifact(seed: u64) -> Value {
+    let config = TrainConfig {
+        task: Task::Classification,
+        target: "species".to_owned(),
+        family: Family::Linear,
+        seed,
+        holdout: 0.2,
+        epochs: 1,
+    };
+    let text = include_str!("../../static/samples/iris.csv");
+    let prepared = prepare("iris.csv", text, &config).unwrap();
+    let outcome = train_linear(&prepared, &mut |_| ControlFlow::Continue(())).unwrap();
+    serde_json::to_value(&outcome.artifact).unwrap()
+}
 
 #[tokio::test]
 async fn model_registry_and_public_artifacts() {
@@ -16,8 +36,9 @@ async fn model_registry_and_public_artifacts() {
     let app = open(&dir);
     let ada = signup(&app, "ada").await;
 
-    let artifact1 = json!({ "format": "kiln-model", "weights": [0.5, -1.25], "n": 1 });
-    let artifact2 = json!({ "format": "kiln-model", "weights": [0.75], "n": 2 });
+    let artifact1 = iris_artifact(1);
+    let artifact2 = iris_artifact(2);
+    assert_ne!(artifact1, artifact2);
     let mut infos = Vec::new();
     for artifact in [&artifact1, &artifact2] {
         let body = json!({ "artifact": artifact, "project_id": "p1", "run_id": "run-7" });
@@ -47,7 +68,7 @@ async fn model_registry_and_public_artifacts() {
         &app,
         "/api/models/abc/versions",
         Some(&ada),
-        json!({ "artifact": {}, "project_id": null, "run_id": null }),
+        json!({ "artifact": artifact1, "project_id": null, "run_id": null }),
     )
     .await;
     assert_eq!(other.status, StatusCode::CREATED);
@@ -66,7 +87,7 @@ async fn model_registry_and_public_artifacts() {
         &app,
         "/api/models/abc/versions",
         Some(&bob),
-        json!({ "artifact": {}, "project_id": null, "run_id": null }),
+        json!({ "artifact": artifact1, "project_id": null, "run_id": null }),
     )
     .await;
     assert_eq!(r.json::<ModelVersionInfo>().version, 1);
@@ -96,6 +117,13 @@ async fn model_registry_and_public_artifacts() {
             .starts_with("application/json")
     );
     assert_eq!(r.json::<Value>(), artifact1);
+    assert_eq!(
+        r.body,
+        serde_json::to_vec(&artifact1).unwrap(),
+        "byte for byte what was uploaded"
+    );
+    let decoded = Artifact::from_value(r.json()).unwrap();
+    assert_eq!(decoded.classes, ["setosa", "versicolor", "virginica"]);
     let r = get(&app, &infos[1].public_path, None).await;
     assert_eq!(r.header(header::ACCESS_CONTROL_ALLOW_ORIGIN), Some("*"));
     assert_eq!(r.json::<Value>(), artifact2);
@@ -114,7 +142,7 @@ async fn model_registry_and_public_artifacts() {
         &app,
         "/api/models/a%2Fb/versions",
         Some(&ada),
-        json!({ "artifact": {}, "project_id": null, "run_id": null }),
+        json!({ "artifact": artifact1, "project_id": null, "run_id": null }),
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
@@ -127,4 +155,46 @@ async fn model_registry_and_public_artifacts() {
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.error().error.kind, "invalid_input");
+}
+
+#[tokio::test]
+async fn artifacts_the_engine_refuses_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(&dir);
+    let ada = signup(&app, "ada").await;
+
+    let good = iris_artifact(1);
+    let mut damaged = good.clone();
+    damaged["classes"] = json!(["setosa", "versicolor"]);
+    let mut future = good.clone();
+    future["format"] = json!(99);
+    let fake = json!({ "format": "kiln-model", "weights": [0.5, -1.25], "n": 1 });
+    for (artifact, detail) in [
+        (json!({}), "this is not a Kiln model file"),
+        (json!([1]), "this is not a Kiln model file"),
+        (fake, "this is not a Kiln model file"),
+        (future, "model format 99 is not supported"),
+        (
+            damaged,
+            "the model file is damaged: the model gives 3 outputs",
+        ),
+    ] {
+        let expected = Artifact::from_value(artifact.clone()).unwrap_err();
+        let body = json!({ "artifact": artifact, "project_id": null, "run_id": null });
+        let r = post(&app, "/api/models/iris/versions", Some(&ada), body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{artifact}");
+        let e = r.error();
+        assert_eq!(e.error.kind, "invalid_input");
+        assert_eq!(
+            e.error.message,
+            format!("the model file is not valid: {expected}")
+        );
+        assert!(e.error.message.contains(detail), "{}", e.error.message);
+    }
+    let list: Vec<ModelVersionInfo> = get(&app, "/api/models", Some(&ada)).await.json();
+    assert!(list.is_empty(), "nothing was registered");
+
+    let body = json!({ "artifact": good, "project_id": null, "run_id": null });
+    let r = post(&app, "/api/models/iris/versions", Some(&ada), body).await;
+    assert_eq!(r.status, StatusCode::CREATED);
 }

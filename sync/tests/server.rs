@@ -170,5 +170,63 @@ async fn serves_studio_files_with_spa_fallback_and_cors() {
         "{allowed}"
     );
 
+    // Logging out (DELETE) is allowed from other origins too.
+    let res = client
+        .request(reqwest::Method::OPTIONS, server.url("/api/auth/session"))
+        .header("origin", "https://other.example")
+        .header("access-control-request-method", "DELETE")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let methods = res.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_uppercase();
+    assert!(methods.contains("DELETE"), "{methods}");
+    assert!(!methods.contains("PATCH"), "{methods}");
+
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn missing_files_are_not_found_but_deep_links_get_the_studio() {
+    let dist = tempfile::tempdir().unwrap();
+    let index = "<!doctype html><title>Kiln</title>";
+    std::fs::write(dist.path().join("index.html"), index).unwrap();
+    std::fs::create_dir(dist.path().join("samples")).unwrap();
+    std::fs::write(dist.path().join("samples/iris.csv"), "a,b\n1,2\n").unwrap();
+    let server = Server::start(Some(dist.path().to_path_buf())).await;
+    let client = reqwest::Client::new();
+
+    for path in [
+        "/no-such.js",
+        "/kiln-worker_loader.js",
+        "/samples/x.csv",
+        "/pkg/missing_bg.wasm",
+    ] {
+        let res = client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_ne!(res.text().await.unwrap(), index, "{path}");
+    }
+    for path in [
+        "/a/deep/link",
+        "/projects/abc",
+        "/projects/abc/",
+        "/models?tab=1",
+    ] {
+        let res = client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.text().await.unwrap(), index, "{path}");
+    }
+    let res = client
+        .get(server.url("/samples/iris.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await.unwrap(), "a,b\n1,2\n");
+
     server.shutdown().await;
 }
