@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
 scripts/build-web.sh
-cargo build --release -p kiln-cli --features nn
+cargo build --release -p kiln-cli
 exec "$KILN_TARGET_DIR/release/kiln" serve --addr "${KILN_ADDR:-127.0.0.1:8080}" --db "${KILN_DB:-kiln.db}" --dist dist

@@ -331,6 +331,17 @@ mod tests {
     }
 
     #[test]
+    fn byte_order_mark_crlf_and_quoted_fields_are_read_as_a_spreadsheet_writes_them() {
+        let text = "\u{feff}name,score\r\n\"Smith, Ann\",1.5\r\n\"O'Brien\",2\r\n";
+        let f = parse_table("export.csv", text).unwrap();
+        assert_eq!(f.columns[0].name, "name");
+        assert_eq!(f.columns[0].cell_text(0), "Smith, Ann");
+        assert!(f.columns[1].is_numeric());
+        let g = parse_table("eu.csv", "a;b\n1;x\n2;y\n").unwrap();
+        assert_eq!(g.columns.len(), 2);
+    }
+
+    #[test]
     fn duplicate_header_is_reported_with_both_positions() {
         let err = parse_table("t.csv", "a,b,a\n1,2,3\n").unwrap_err();
         assert!(err.to_string().contains("columns 1 and 3"), "{err}");

@@ -1,6 +1,8 @@
 //! The project document: everything the studio keeps about one project. It is what IndexedDB
 //! stores, what a share link carries and what the sync service keeps (as opaque JSON).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// Format version of [`Project`]; bump on incompatible change.
@@ -42,7 +44,8 @@ pub struct Project {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dataset {
     pub file_name: String,
-    pub text: String,
+    /// Shared, so copying a project (the studio does so on every read) never copies the data.
+    pub text: Arc<str>,
     pub profile: DatasetProfile,
 }
 

@@ -113,6 +113,7 @@ fn import(studio: Studio, file_name: String, text: String) {
     };
     studio.notice.set(Some(format!("Reading {file_name}…")));
     let request_text = text.clone();
+    let text: std::sync::Arc<str> = text.into();
     let request_name = file_name.clone();
     worker::submit(
         move |job_id| WorkerRequest::Profile {

@@ -44,7 +44,7 @@ pub fn TrainPage() -> impl IntoView {
             move |job_id| WorkerRequest::Train {
                 job_id,
                 file_name: dataset.file_name,
-                text: dataset.text,
+                text: dataset.text.to_string(),
                 spec,
             },
             move |event| match event {
