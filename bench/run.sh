@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the benchmarks and writes their results under bench/results/. Not part of `make test`:
+# speed is measured here, against peers, never asserted in tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .bench-venv
+.bench-venv/bin/pip install -q scikit-learn
+cargo build --release -p kiln-cli
+mkdir -p bench/results
+.bench-venv/bin/python bench/linear.py "${CARGO_TARGET_DIR:-target}/release/kiln" bench/results/linear.md
