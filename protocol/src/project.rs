@@ -151,6 +151,20 @@ pub struct RunRecord {
     /// What preparation decided that a person should know (columns left out, ...).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The model's inputs, as a prediction form shows them.
+    #[serde(default)]
+    pub inputs: Vec<InputField>,
+}
+
+/// One input of a trained model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputField {
+    pub name: String,
+    pub numeric: bool,
+    /// Allowed values of a categorical input, sorted; empty for numeric.
+    pub categories: Vec<String>,
+    /// A sensible default: the training mean, or the first category.
+    pub default: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -57,6 +57,12 @@ fn sample_project() -> Project {
             duration_ms: 12.5,
             created_at_ms: 1.0,
             notes: vec!["left out \"id\"".into()],
+            inputs: vec![InputField {
+                name: "a".into(),
+                numeric: true,
+                categories: Vec::new(),
+                default: "1".into(),
+            }],
         }],
         registry: vec![RegisteredModel {
             name: "iris".into(),

@@ -57,6 +57,15 @@ pub fn metrics(scores: &Scores, classes: &[String]) -> Metrics {
     }
 }
 
+pub fn input(field: kiln_engine::artifact::InputField) -> kiln_protocol::project::InputField {
+    kiln_protocol::project::InputField {
+        name: field.name,
+        numeric: field.numeric,
+        categories: field.categories,
+        default: field.default,
+    }
+}
+
 pub fn train_error(e: &TrainError) -> JobError {
     let kind = match e {
         TrainError::Data(_) => "parse",

@@ -146,6 +146,12 @@ async fn train(
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         created_at_ms: now_ms,
         notes: outcome.artifact.recipe.notes.clone(),
+        inputs: outcome
+            .artifact
+            .input_schema()
+            .into_iter()
+            .map(convert::input)
+            .collect(),
     })
 }
 

@@ -68,7 +68,7 @@ pub fn EvaluatePage() -> impl IntoView {
                             <h3>"Training loss"</h3>
                             <LossCurve losses=Signal::derive(move || losses.clone()) />
                         </div>
-                        <PredictForm artifact=run.artifact.clone() />
+                        <PredictForm artifact=run.artifact.clone() fields=run.inputs.clone() />
                     }.into_any()
                 }
             }}

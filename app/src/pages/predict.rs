@@ -1,58 +1,18 @@
-//! A form built from a model's input schema; the prediction runs in the engine worker.
+//! A form built from a model's inputs (as the worker described them when it trained the
+//! model); the prediction runs in the engine worker.
 
 use std::collections::BTreeMap;
 
+use kiln_protocol::project::InputField;
 use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
 use leptos::prelude::*;
 
 use crate::state::use_studio;
 use crate::worker;
 
-/// One input as the form shows it: name, allowed categories (empty: numeric), default.
-#[derive(Debug, Clone, PartialEq)]
-struct Field {
-    name: String,
-    categories: Vec<String>,
-    default: String,
-}
-
-/// Reads the input schema out of an artifact document (its recipe steps).
-fn fields(artifact: &serde_json::Value) -> Vec<Field> {
-    let steps = artifact
-        .pointer("/recipe/steps")
-        .and_then(|s| s.as_array())
-        .cloned()
-        .unwrap_or_default();
-    steps
-        .iter()
-        .filter_map(|step| {
-            let name = step.get("column")?.as_str()?.to_string();
-            let categories: Vec<String> = step
-                .get("categories")
-                .and_then(|c| c.as_array())
-                .map(|c| {
-                    c.iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let default = match step.get("mean").and_then(|m| m.as_f64()) {
-                Some(mean) => format!("{}", (mean * 100.0).round() / 100.0),
-                None => categories.first().cloned().unwrap_or_default(),
-            };
-            Some(Field {
-                name,
-                categories,
-                default,
-            })
-        })
-        .collect()
-}
-
 #[component]
-pub fn PredictForm(artifact: serde_json::Value) -> impl IntoView {
+pub fn PredictForm(artifact: serde_json::Value, fields: Vec<InputField>) -> impl IntoView {
     let studio = use_studio();
-    let fields = fields(&artifact);
     let values: Vec<(String, RwSignal<String>)> = fields
         .iter()
         .map(|f| (f.name.clone(), RwSignal::new(f.default.clone())))
@@ -64,7 +24,7 @@ pub fn PredictForm(artifact: serde_json::Value) -> impl IntoView {
         .zip(values.iter().map(|(_, v)| *v))
         .map(|(field, value)| {
             let testid = format!("predict-input-{}", field.name);
-            let control = if field.categories.is_empty() {
+            let control = if field.numeric {
                 view! {
                     <input data-testid=testid inputmode="decimal" prop:value=move || value.get()
                         on:input=move |ev| value.set(event_target_value(&ev)) />
