@@ -49,15 +49,23 @@ fn App() -> impl IntoView {
     }
     spawn_local(async move {
         match store::load_all().await {
-            Ok((projects, skipped)) => {
-                studio.current.set(projects.first().map(|p| p.id.clone()));
-                studio.selected_run.set(
-                    projects
-                        .first()
-                        .and_then(|p| p.runs.last())
-                        .map(|r| r.id.clone()),
-                );
-                studio.projects.set(projects);
+            Ok((saved, skipped)) => {
+                // A person may have created or opened a project while the database was still
+                // opening: keep what is in memory and add the saved ones behind it.
+                studio.projects.update(|ps| {
+                    for p in saved {
+                        if !ps.iter().any(|q| q.id == p.id) {
+                            ps.push(p);
+                        }
+                    }
+                });
+                if studio.current.get_untracked().is_none() {
+                    let first = studio.projects.with_untracked(|ps| ps.first().cloned());
+                    studio.current.set(first.as_ref().map(|p| p.id.clone()));
+                    studio
+                        .selected_run
+                        .set(first.and_then(|p| p.runs.last().map(|r| r.id.clone())));
+                }
                 if skipped > 0 {
                     studio.fail(format!(
                         "{skipped} saved project(s) could not be read and were skipped."
