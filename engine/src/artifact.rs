@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::Scores;
 use crate::model::{FittedModel, argmax, softmax};
-use crate::prep::{FeatureStep, FittedRecipe, PrepError};
+use crate::data::ColumnType;
+use crate::recipe::{FittedRecipe, PrepError, upgrade_v1};
 use crate::train::Task;
 
-pub const ARTIFACT_FORMAT: u32 = 1;
+pub const ARTIFACT_FORMAT: u32 = 2;
 pub const ARTIFACT_KIND: &str = "kiln-model";
 /// Largest artifact document accepted, in bytes.
 pub const MAX_ARTIFACT_BYTES: usize = 64 * 1024 * 1024;
@@ -45,6 +46,7 @@ pub struct Lineage {
 pub struct InputField {
     pub name: String,
     pub numeric: bool,
+    pub kind: ColumnType,
     /// Allowed values of a categorical input, sorted; empty for numeric.
     pub categories: Vec<String>,
     /// A sensible default: the training mean, or the first category.
@@ -97,8 +99,19 @@ impl Artifact {
         if kind != ARTIFACT_KIND {
             return Err(ArtifactError::WrongKind(kind.to_string()));
         }
+        let mut value = value;
         let format = value.get("format").and_then(|f| f.as_u64()).unwrap_or(0);
-        if format != u64::from(ARTIFACT_FORMAT) {
+        if format == 1 {
+            // Format 1 differs only in its recipe; convert it.
+            let old = value.get("recipe").cloned().unwrap_or_default();
+            let recipe = upgrade_v1(old).map_err(ArtifactError::Inconsistent)?;
+            let recipe = serde_json::to_value(recipe)
+                .map_err(|e| ArtifactError::Inconsistent(e.to_string()))?;
+            if let Some(map) = value.as_object_mut() {
+                map.insert("recipe".into(), recipe);
+                map.insert("format".into(), ARTIFACT_FORMAT.into());
+            }
+        } else if format != u64::from(ARTIFACT_FORMAT) {
             return Err(ArtifactError::Version {
                 found: u32::try_from(format).unwrap_or(u32::MAX),
                 supported: ARTIFACT_FORMAT,
@@ -124,6 +137,9 @@ impl Artifact {
         }
         if layers.windows(2).any(|w| w[0].outputs != w[1].inputs) {
             return bad("consecutive layers do not connect".into());
+        }
+        if self.recipe.fills.len() != self.recipe.features.len() {
+            return bad("the recipe's features and fill values differ in number".into());
         }
         if first.inputs != self.recipe.width() {
             return bad(format!(
@@ -151,21 +167,17 @@ impl Artifact {
     /// The form a person fills in to get a prediction.
     pub fn input_schema(&self) -> Vec<InputField> {
         self.recipe
-            .steps
+            .inputs
             .iter()
-            .map(|step| match step {
-                FeatureStep::Numeric { column, mean, .. } => InputField {
-                    name: column.clone(),
-                    numeric: true,
-                    categories: Vec::new(),
-                    default: format!("{}", (mean * 100.0).round() / 100.0),
+            .map(|input| InputField {
+                name: input.name.clone(),
+                numeric: input.kind.is_numeric() && input.kind != ColumnType::Boolean,
+                kind: input.kind,
+                categories: match input.kind {
+                    ColumnType::Boolean => vec!["false".into(), "true".into()],
+                    _ => input.categories.clone(),
                 },
-                FeatureStep::OneHot { column, categories } => InputField {
-                    name: column.clone(),
-                    numeric: false,
-                    categories: categories.clone(),
-                    default: categories.first().cloned().unwrap_or_default(),
-                },
+                default: input.default.clone(),
             })
             .collect()
     }

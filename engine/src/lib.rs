@@ -5,11 +5,15 @@
 
 pub mod artifact;
 pub mod data;
+pub mod formula;
 pub mod linear;
 pub mod metrics;
 pub mod model;
 #[cfg(feature = "nn")]
 pub mod nn;
-pub mod prep;
+pub mod profile;
+pub mod recipe;
 pub mod split;
+pub mod stats;
 pub mod train;
+pub mod validate;

@@ -8,12 +8,15 @@ use std::ops::ControlFlow;
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::{ARTIFACT_FORMAT, ARTIFACT_KIND, Artifact, Lineage, fingerprint};
-use crate::data::{ColumnData, DataError, Frame, format_number, parse_table};
+use crate::data::{ColumnData, DataError, Frame, ParseOptions, format_typed, parse};
 use crate::linear::{Design, LinearParams, fit_logistic, fit_ridge};
 use crate::metrics;
 use crate::model::{FittedModel, argmax};
-use crate::prep::{FittedRecipe, PrepError};
-use crate::split::{self, Split};
+use crate::recipe::{FittedRecipe, PrepError, Recipe, default_recipe};
+use crate::split::{Split, SplitError};
+use crate::validate::split_rows;
+
+pub use kiln_protocol::project::SplitSpec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +40,25 @@ pub struct TrainConfig {
     pub seed: u64,
     pub holdout: f64,
     pub epochs: u32,
+    /// `None`: the default recipe for the data.
+    pub recipe: Option<Recipe>,
+    pub split: SplitSpec,
+}
+
+impl TrainConfig {
+    /// A configuration with the default recipe, split and settings.
+    pub fn new(task: Task, target: &str, family: Family) -> Self {
+        Self {
+            task,
+            target: target.to_string(),
+            family,
+            seed: 42,
+            holdout: 0.2,
+            epochs: 100,
+            recipe: None,
+            split: SplitSpec::Auto,
+        }
+    }
 }
 
 /// A progress report: how far, doing what, latest loss.
@@ -63,6 +85,12 @@ pub enum TrainError {
     Data(#[from] DataError),
     #[error(transparent)]
     Prep(#[from] PrepError),
+    #[error(transparent)]
+    Split(#[from] SplitError),
+    #[error("{0}")]
+    Config(String),
+    #[error("the target \"{target}\" has no values; choose a column with values to predict")]
+    TargetEmpty { target: String },
     #[error("there is no column \"{target}\"; the columns are: {available}")]
     UnknownTarget { target: String, available: String },
     #[error(
@@ -116,6 +144,8 @@ pub struct Prepared {
     pub labels: Labels,
     pub split: Split,
     pub recipe: FittedRecipe,
+    /// The recipe as written (what was fitted).
+    pub recipe_spec: Recipe,
     pub x_train: Vec<f64>,
     pub x_holdout: Vec<f64>,
     pub data_hash: String,
@@ -157,19 +187,36 @@ impl Prepared {
 
 /// Parses the text and prepares the split, recipe and matrices for `config`.
 pub fn prepare(file_name: &str, text: &str, config: &TrainConfig) -> Result<Prepared, TrainError> {
-    let frame = parse_table(file_name, text)?;
+    let options = ParseOptions {
+        types: config
+            .recipe
+            .as_ref()
+            .map(|r| r.types.clone())
+            .unwrap_or_default(),
+        ..ParseOptions::default()
+    };
+    let frame = parse(file_name, text.as_bytes(), &options, &mut |_| {})?;
+    prepare_frame(frame, fingerprint(text.as_bytes()), config)
+}
+
+/// Prepares an already parsed frame.
+pub fn prepare_frame(
+    frame: Frame,
+    data_hash: String,
+    config: &TrainConfig,
+) -> Result<Prepared, TrainError> {
     let Some(target) = frame.column(&config.target) else {
-        let available = frame
-            .columns
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>();
         return Err(TrainError::UnknownTarget {
             target: config.target.clone(),
-            available: available.join(", "),
+            available: frame.names().join(", "),
         });
     };
-    let (rows, mut labels) = labels_for(&target.data, config)?;
+    if target.missing() == target.data.len() {
+        return Err(TrainError::TargetEmpty {
+            target: config.target.clone(),
+        });
+    }
+    let (rows, mut labels) = labels_for(target, config)?;
     if rows.len() < 4 {
         return Err(TrainError::TooFewRows { rows: rows.len() });
     }
@@ -182,10 +229,13 @@ pub fn prepare(file_name: &str, text: &str, config: &TrainConfig) -> Result<Prep
             rows: rows.len(),
         });
     }
-    let split_local = match &labels {
-        Labels::Classes { all, .. } => split::stratified(all, config.holdout, config.seed),
-        Labels::Values { all, .. } => split::shuffled(all.len(), config.holdout, config.seed),
-    };
+    if !(config.holdout > 0.0 && config.holdout < 1.0) {
+        return Err(TrainError::Config(format!(
+            "the holdout fraction must be between 0 and 1 (got {})",
+            config.holdout
+        )));
+    }
+    let split_local = split_rows(&frame, &rows, &labels, config)?;
     if split_local.holdout.is_empty() || split_local.train.is_empty() {
         return Err(TrainError::NoHoldout);
     }
@@ -195,7 +245,16 @@ pub fn prepare(file_name: &str, text: &str, config: &TrainConfig) -> Result<Prep
     }
     // `split_local` indexes `rows`; the recipe needs frame rows.
     let to_frame = |ix: &[usize]| ix.iter().map(|&i| rows[i]).collect::<Vec<_>>();
-    let recipe = FittedRecipe::fit(&frame, &config.target, &to_frame(&split_local.train))?;
+    let recipe_spec = config
+        .recipe
+        .clone()
+        .unwrap_or_else(|| default_recipe(&frame, Some(&config.target)));
+    let recipe = FittedRecipe::fit(
+        &recipe_spec,
+        &frame,
+        &config.target,
+        &to_frame(&split_local.train),
+    )?;
     let x_train = recipe.transform_frame(&frame, &to_frame(&split_local.train));
     let x_holdout = recipe.transform_frame(&frame, &to_frame(&split_local.holdout));
     Ok(Prepared {
@@ -204,9 +263,10 @@ pub fn prepare(file_name: &str, text: &str, config: &TrainConfig) -> Result<Prep
         labels,
         split: split_local,
         recipe,
+        recipe_spec,
         x_train,
         x_holdout,
-        data_hash: fingerprint(text.as_bytes()),
+        data_hash,
         frame,
     })
 }
@@ -224,11 +284,18 @@ fn mean_and_scale(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
 
 /// Rows with a target value, and their labels (a regression target's scale is set later,
 /// from the training rows).
-fn labels_for(data: &ColumnData, config: &TrainConfig) -> Result<(Vec<usize>, Labels), TrainError> {
+fn labels_for(
+    target: &crate::data::Column,
+    config: &TrainConfig,
+) -> Result<(Vec<usize>, Labels), TrainError> {
+    let data = &target.data;
     match config.task {
         Task::Classification => {
             let text: Vec<Option<String>> = match data {
-                ColumnData::Numeric(v) => v.iter().map(|x| x.map(format_number)).collect(),
+                ColumnData::Numeric(v) => v
+                    .iter()
+                    .map(|x| x.map(|x| format_typed(target.kind, x)))
+                    .collect(),
                 ColumnData::Categorical(v) => v.clone(),
             };
             let names: Vec<String> = text

@@ -17,6 +17,8 @@ fn config(task: Task, target: &str) -> TrainConfig {
         seed: 42,
         holdout: 0.2,
         epochs: 0,
+        recipe: None,
+        split: kiln_engine::train::SplitSpec::Auto,
     }
 }
 

@@ -19,6 +19,8 @@ fn an_mlp_learns_iris_on_the_cpu_and_its_artifact_predicts_without_burn() {
         seed: 7,
         holdout: 0.2,
         epochs: 150,
+        recipe: None,
+        split: kiln_engine::train::SplitSpec::Auto,
     };
     let prepared = prepare("iris.csv", IRIS, &config).unwrap();
     let params = MlpParams {
@@ -67,6 +69,8 @@ fn cancelling_an_mlp_stops_it() {
         seed: 7,
         holdout: 0.2,
         epochs: 50,
+        recipe: None,
+        split: kiln_engine::train::SplitSpec::Auto,
     };
     let prepared = prepare("iris.csv", IRIS, &config).unwrap();
     let result = block_on(train_mlp(

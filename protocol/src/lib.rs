@@ -3,6 +3,8 @@
 //! crate holds no logic beyond constructors, so both sides agree on shapes without sharing
 //! internals.
 
+pub mod profile;
 pub mod project;
+pub mod recipe;
 pub mod sync;
 pub mod worker;

@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::profile::DatasetProfile;
+use crate::recipe::{ColumnType, Recipe};
+
 /// Format version of [`Project`]; bump on incompatible change.
 pub const PROJECT_FORMAT: u32 = 1;
 
@@ -36,6 +39,9 @@ pub struct Project {
     pub runs: Vec<RunRecord>,
     #[serde(default)]
     pub registry: Vec<RegisteredModel>,
+    /// The preparation recipe edited on the Prepare page; `None` means the default.
+    #[serde(default)]
+    pub recipe: Option<Recipe>,
     /// Milliseconds since the Unix epoch of the last edit.
     pub updated_at_ms: f64,
 }
@@ -47,29 +53,6 @@ pub struct Dataset {
     /// Shared, so copying a project (the studio does so on every read) never copies the data.
     pub text: Arc<str>,
     pub profile: DatasetProfile,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ColumnKind {
-    Numeric,
-    Categorical,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ColumnProfile {
-    pub name: String,
-    pub kind: ColumnKind,
-    pub missing: usize,
-    pub distinct: usize,
-}
-
-/// What a person sees right after import: shape, column types, missing counts, first rows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DatasetProfile {
-    pub rows: usize,
-    pub columns: Vec<ColumnProfile>,
-    pub preview: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +92,53 @@ pub struct TrainSpec {
     /// Fraction of rows held out for evaluation (stratified for classification).
     pub holdout: f64,
     pub epochs: u32,
+    /// How rows are divided between training and evaluation.
+    #[serde(default)]
+    pub split: SplitSpec,
+    /// Cross-validation folds in addition to the holdout (0 or 1: none).
+    #[serde(default)]
+    pub cv_folds: u32,
+    /// The preparation recipe; `None` uses the default derived from the profile.
+    #[serde(default)]
+    pub recipe: Option<Recipe>,
+}
+
+/// How rows are divided between training and evaluation. Cross-validation folds follow the
+/// same rule (stratified folds, group folds, forward-chaining time folds).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum SplitSpec {
+    /// Stratified by class for classification, random for regression.
+    #[default]
+    Auto,
+    Random,
+    Stratified,
+    /// Rows sharing a value of `column` (a customer, a patient) stay on the same side.
+    Group { column: String },
+    /// Train on the past, evaluate on the latest rows by `column`.
+    Time { column: String },
+}
+
+impl SplitSpec {
+    pub fn describe(&self) -> String {
+        match self {
+            SplitSpec::Auto => "automatic (stratified for classes)".into(),
+            SplitSpec::Random => "random".into(),
+            SplitSpec::Stratified => "stratified by class".into(),
+            SplitSpec::Group { column } => format!("grouped by {column}"),
+            SplitSpec::Time { column } => format!("by time ({column})"),
+        }
+    }
+}
+
+/// Cross-validation scores: the recipe and model refitted inside each fold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrossValidation {
+    /// The metric, e.g. `accuracy` or `rmse`.
+    pub metric: String,
+    pub folds: Vec<f64>,
+    pub mean: f64,
+    pub std: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,6 +184,13 @@ pub struct RunRecord {
     /// The model's inputs, as a prediction form shows them.
     #[serde(default)]
     pub inputs: Vec<InputField>,
+    #[serde(default)]
+    pub cv: Option<CrossValidation>,
+    /// The recipe the run was trained with, and how it split the rows.
+    #[serde(default)]
+    pub recipe: Option<Recipe>,
+    #[serde(default)]
+    pub split: Option<SplitSpec>,
 }
 
 /// One input of a trained model.
@@ -161,6 +198,9 @@ pub struct RunRecord {
 pub struct InputField {
     pub name: String,
     pub numeric: bool,
+    /// The column's type (numbers, a boolean, a date, categories).
+    #[serde(default)]
+    pub kind: Option<ColumnType>,
     /// Allowed values of a categorical input, sorted; empty for numeric.
     pub categories: Vec<String>,
     /// A sensible default: the training mean, or the first category.

@@ -5,15 +5,39 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::project::{DatasetProfile, RunRecord, TrainSpec};
+use crate::recipe::ColumnType;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum WorkerRequest {
-    /// Parse a delimited text file and profile it.
+    /// Parse a table (CSV/TSV/JSON/NDJSON) and profile it, reporting progress while reading.
     Profile {
         job_id: u64,
         file_name: String,
         text: String,
+        /// Column types the person chose over the inferred ones.
+        #[serde(default)]
+        types: BTreeMap<String, ColumnType>,
+        /// Profile each feature's relation to this column.
+        #[serde(default)]
+        target: Option<String>,
+    },
+    /// Fit the spec's recipe on its training rows and show the first prepared rows.
+    Preview {
+        job_id: u64,
+        file_name: String,
+        text: String,
+        spec: TrainSpec,
+    },
+    /// Remove a column from the data, or replace its values by salted hashes.
+    Redact {
+        job_id: u64,
+        file_name: String,
+        text: String,
+        column: String,
+        mode: Redaction,
+        /// Random salt for hashing, chosen by the studio and never stored.
+        salt: String,
     },
     /// Fit the spec's model on the dataset text.
     Train {
@@ -34,6 +58,8 @@ impl WorkerRequest {
     pub fn job_id(&self) -> u64 {
         match self {
             WorkerRequest::Profile { job_id, .. }
+            | WorkerRequest::Preview { job_id, .. }
+            | WorkerRequest::Redact { job_id, .. }
             | WorkerRequest::Train { job_id, .. }
             | WorkerRequest::Predict { job_id, .. } => *job_id,
         }
@@ -59,6 +85,15 @@ pub enum WorkerEvent {
         /// Compute device, once known.
         device: Option<String>,
     },
+    Previewed {
+        job_id: u64,
+        preview: RecipePreview,
+    },
+    Redacted {
+        job_id: u64,
+        /// The table rewritten as CSV.
+        text: String,
+    },
     Trained {
         job_id: u64,
         run: Box<RunRecord>,
@@ -80,6 +115,22 @@ pub struct Prediction {
     pub value: Option<f64>,
     /// Class probabilities, sorted by class label; empty for regression.
     pub probabilities: Vec<(String, f64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Redaction {
+    Drop,
+    Hash,
+}
+
+/// The prepared table as the model will see it (first rows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecipePreview {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub notes: Vec<String>,
+    pub training_rows: usize,
 }
 
 /// A failed job, typed so the studio can say what happened and where.

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use kiln_protocol::profile::*;
 use kiln_protocol::project::*;
+use kiln_protocol::recipe::*;
 use kiln_protocol::sync::*;
 use kiln_protocol::worker::*;
 use serde::Serialize;
@@ -32,11 +34,28 @@ fn sample_project() -> Project {
                 rows: 1,
                 columns: vec![ColumnProfile {
                     name: "a".into(),
-                    kind: ColumnKind::Numeric,
+                    kind: ColumnType::Integer,
+                    inferred: Some(ColumnType::Integer),
+                    count: 1,
                     missing: 0,
                     distinct: 1,
+                    stats: None,
+                    histogram: Some(Histogram {
+                        edges: vec![0.5, 1.5],
+                        counts: vec![1],
+                    }),
+                    top: Vec::new(),
                 }],
                 preview: vec![vec!["1".into(), "x".into()]],
+                correlations: None,
+                target: None,
+                warnings: vec![Warning {
+                    column: "a".into(),
+                    kind: WarningKind::Constant,
+                    message: "a has one value".into(),
+                }],
+                default_recipe: Recipe::default(),
+                format: "CSV (,)".into(),
             },
         }),
         runs: vec![RunRecord {
@@ -57,9 +76,20 @@ fn sample_project() -> Project {
             duration_ms: 12.5,
             created_at_ms: 1.0,
             notes: vec!["left out \"id\"".into()],
+            cv: Some(CrossValidation {
+                metric: "accuracy".into(),
+                folds: vec![0.9, 1.0],
+                mean: 0.95,
+                std: 0.05,
+            }),
+            recipe: None,
+            split: Some(SplitSpec::Group {
+                column: "a".into(),
+            }),
             inputs: vec![InputField {
                 name: "a".into(),
                 numeric: true,
+                kind: Some(ColumnType::Integer),
                 categories: Vec::new(),
                 default: "1".into(),
             }],
@@ -73,8 +103,56 @@ fn sample_project() -> Project {
                 public_path: None,
             }],
         }],
+        recipe: Some(sample_recipe()),
         updated_at_ms: 3.0,
     }
+}
+
+fn sample_recipe() -> Recipe {
+    Recipe {
+        types: BTreeMap::from([("a".to_string(), ColumnType::Categorical)]),
+        steps: vec![
+            Step::Drop {
+                columns: vec!["id".into()],
+            },
+            Step::Impute {
+                columns: vec!["a".into()],
+                strategy: Impute::Constant("0".into()),
+                indicator: true,
+            },
+            Step::Clip {
+                columns: vec!["a".into()],
+                method: Clip::Percentiles(1.0, 99.0),
+            },
+            Step::Formula {
+                name: "r".into(),
+                expr: "log(a)".into(),
+            },
+        ],
+    }
+}
+
+#[test]
+fn recipes_use_the_documented_json_names() {
+    let json = round_trip(&sample_recipe());
+    assert_eq!(json["types"]["a"], "categorical");
+    assert_eq!(json["steps"][0]["op"], "drop");
+    assert_eq!(json["steps"][1]["strategy"]["constant"], "0");
+    assert_eq!(json["steps"][2]["method"]["percentiles"][1], 99.0);
+    // A hand-written recipe may leave out optional fields.
+    let text = r#"{"steps":[{"op":"one_hot","columns":["c"]},{"op":"scale","columns":["x"],"method":"robust"}]}"#;
+    let recipe: Recipe = serde_json::from_str(text).unwrap();
+    assert_eq!(
+        recipe.steps[0],
+        Step::OneHot {
+            columns: vec!["c".into()],
+            max_levels: 20
+        }
+    );
+    // Projects saved before column types existed still open.
+    let old: ColumnProfile =
+        serde_json::from_str(r#"{"name":"a","kind":"numeric","missing":0,"distinct":3}"#).unwrap();
+    assert_eq!(old.kind, ColumnType::Float);
 }
 
 #[test]
@@ -95,6 +173,11 @@ fn worker_messages_are_tagged_by_type_and_carry_job_ids() {
         seed: 1,
         holdout: 0.2,
         epochs: 10,
+        split: SplitSpec::Time {
+            column: "t".into(),
+        },
+        cv_folds: 5,
+        recipe: Some(sample_recipe()),
     };
     let train = WorkerRequest::Train {
         job_id: 7,

@@ -1,0 +1,124 @@
+//! JSON input: an array of objects, or NDJSON (one object per line). Keys become columns in
+//! order of first appearance; a key absent from a row is a missing value.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::{DataError, MAX_COLUMNS, MAX_FIELD_BYTES, RawColumn, RawTable};
+
+pub fn read(bytes: &[u8]) -> Result<RawTable, DataError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        DataError::InvalidUtf8 { line, column: 0 }
+    })?;
+    let mut builder = Builder::default();
+    if text.trim_start().starts_with('[') {
+        let rows: Vec<Value> = serde_json::from_str(text).map_err(|e| json_error(&e, 0))?;
+        for (i, row) in rows.into_iter().enumerate() {
+            let Value::Object(map) = row else {
+                return Err(DataError::Malformed {
+                    line: 0,
+                    message: format!("item {} of the array is not an object", i + 1),
+                });
+            };
+            builder.push(map, 0)?;
+        }
+        builder.finish("JSON")
+    } else {
+        for (i, line) in text.lines().enumerate() {
+            let number = i as u64 + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Value>(line).map_err(|e| json_error(&e, number))? {
+                Value::Object(map) => builder.push(map, number)?,
+                _ => {
+                    return Err(DataError::Malformed {
+                        line: number,
+                        message: "each line must be one JSON object".into(),
+                    });
+                }
+            }
+        }
+        builder.finish("NDJSON")
+    }
+}
+
+fn json_error(e: &serde_json::Error, line: u64) -> DataError {
+    DataError::Malformed {
+        line: if line == 0 { e.line() as u64 } else { line },
+        message: format!("invalid JSON at character {}: {e}", e.column()),
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    names: Vec<String>,
+    index: HashMap<String, usize>,
+    columns: Vec<RawColumn>,
+    rows: usize,
+}
+
+impl Builder {
+    fn push(&mut self, map: Map<String, Value>, line: u64) -> Result<(), DataError> {
+        for (key, value) in map {
+            let column = match self.index.get(&key) {
+                Some(&c) => c,
+                None => {
+                    if self.names.len() >= MAX_COLUMNS {
+                        return Err(DataError::TooManyColumns {
+                            found: self.names.len() + 1,
+                            limit: MAX_COLUMNS,
+                        });
+                    }
+                    // Earlier rows lack this key: missing.
+                    let mut fresh = RawColumn::default();
+                    for _ in 0..self.rows {
+                        fresh.push("");
+                    }
+                    self.index.insert(key.clone(), self.names.len());
+                    self.names.push(key);
+                    self.columns.push(fresh);
+                    self.columns.len() - 1
+                }
+            };
+            let text = match value {
+                Value::Null => String::new(),
+                Value::String(s) => s,
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                nested => nested.to_string(),
+            };
+            if text.len() > MAX_FIELD_BYTES {
+                return Err(DataError::FieldTooLarge {
+                    line,
+                    column: column + 1,
+                    bytes: text.len(),
+                    limit: MAX_FIELD_BYTES,
+                });
+            }
+            self.columns[column].push(text.trim());
+        }
+        self.rows += 1;
+        // Keys absent from this row: missing.
+        for column in &mut self.columns {
+            if column.len() < self.rows {
+                column.push("");
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, format: &str) -> Result<RawTable, DataError> {
+        Ok(RawTable {
+            names: self.names,
+            columns: self.columns,
+            rows: self.rows,
+            format: format.to_string(),
+        })
+    }
+}
