@@ -84,9 +84,10 @@
         const label = document.createElement("label");
         label.textContent = field.name;
         let control;
-        if (field.numeric) {
+        if (field.numeric || field.categories.length === 0) {
+          // Numbers, dates (ISO 8601 text) and free values are typed in.
           control = document.createElement("input");
-          control.inputMode = "decimal";
+          if (field.numeric) control.inputMode = "decimal";
           control.value = field.default;
         } else {
           control = document.createElement("select");

@@ -1,6 +1,7 @@
 //! `kiln`: the native face of Kiln. `kiln serve` runs the sync service and serves the built
 //! studio on one port; the other commands run the same engine the studio uses, headless.
 
+mod profile;
 mod serve;
 mod train;
 
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Serve the studio and the sync service.
     Serve(serve::ServeArgs),
+    /// Profile a data file: column types, statistics, warnings, the default recipe.
+    Profile(profile::ProfileArgs),
     /// Train a model on a CSV/TSV file and print its holdout metrics.
     Train(train::TrainArgs),
 }
@@ -28,6 +31,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => serve::run(args),
+        Command::Profile(args) => profile::run(&args),
         Command::Train(args) => train::run(&args),
     }
 }

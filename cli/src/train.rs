@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use kiln_engine::metrics::Scores;
-use kiln_engine::train::{Family, Task, TrainConfig, prepare, train_linear};
+use kiln_engine::recipe::Recipe;
+use kiln_engine::train::{Family, SplitSpec, Task, TrainConfig, prepare, train_linear};
+use kiln_engine::validate::cross_validate_linear;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ModelArg {
@@ -24,6 +26,18 @@ enum TaskArg {
     Regression,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum SplitArg {
+    /// Stratified by class for classification, random for regression.
+    Auto,
+    Random,
+    Stratified,
+    /// Keep rows sharing a value of --split-column on one side.
+    Group,
+    /// Train on the past, evaluate on the latest rows by --split-column.
+    Time,
+}
+
 #[derive(Args)]
 pub struct TrainArgs {
     /// The data file (CSV or TSV with a header row).
@@ -37,8 +51,20 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value = "classification")]
     task: TaskArg,
     /// Fraction of rows held out for evaluation.
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, alias = "test-size", default_value_t = 0.2)]
     holdout: f64,
+    /// How rows are split between training and evaluation.
+    #[arg(long, value_enum, default_value = "auto")]
+    split: SplitArg,
+    /// The group or time column for `--split group|time`.
+    #[arg(long)]
+    split_column: Option<String>,
+    /// Also cross-validate with K folds (the recipe refitted in each fold).
+    #[arg(long, value_name = "K")]
+    cv: Option<u32>,
+    /// A preparation recipe (JSON, as the studio exports it); default: derived from the data.
+    #[arg(long)]
+    recipe: Option<PathBuf>,
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Training epochs for neural networks.
@@ -60,6 +86,29 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let recipe = match &args.recipe {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(
+                serde_json::from_str::<Recipe>(&text)
+                    .with_context(|| format!("{} is not a Kiln recipe", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let column = || {
+        args.split_column
+            .clone()
+            .context("--split group and --split time need --split-column COLUMN")
+    };
+    let split = match args.split {
+        SplitArg::Auto => SplitSpec::Auto,
+        SplitArg::Random => SplitSpec::Random,
+        SplitArg::Stratified => SplitSpec::Stratified,
+        SplitArg::Group => SplitSpec::Group { column: column()? },
+        SplitArg::Time => SplitSpec::Time { column: column()? },
+    };
     let config = TrainConfig {
         task: match args.task {
             TaskArg::Classification => Task::Classification,
@@ -73,6 +122,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         seed: args.seed,
         holdout: args.holdout,
         epochs: args.epochs,
+        recipe,
+        split,
     };
     if args.epochs == 0 {
         anyhow::bail!("--epochs must be at least 1");
@@ -89,6 +140,21 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         Family::Linear => train_linear(&prepared, &mut |_| ControlFlow::Continue(()))?,
         Family::Mlp => train_mlp(&prepared)?,
     };
+    let cv = match (args.cv, config.family) {
+        (None | Some(0 | 1), _) => None,
+        (Some(k), Family::Linear) => {
+            let scores = cross_validate_linear(&prepared, k as usize, &mut |_| {
+                ControlFlow::Continue(())
+            })?;
+            let (mean, std) = scores.mean_std();
+            Some(serde_json::json!({
+                "metric": scores.metric, "folds": scores.folds, "mean": mean, "std": std,
+            }))
+        }
+        (Some(_), Family::Mlp) => {
+            anyhow::bail!("--cv is available for linear models; drop it for --model mlp")
+        }
+    };
     if let Some(out) = &args.out {
         std::fs::write(out, outcome.artifact.encode()?)
             .with_context(|| format!("cannot write {}", out.display()))?;
@@ -101,10 +167,25 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             "metrics": outcome.artifact.scores,
             "training_rows": outcome.artifact.lineage.training_rows,
             "data_hash": outcome.artifact.lineage.data_hash,
+            "features": outcome.artifact.recipe.features,
+            "notes": outcome.artifact.recipe.notes,
+            "cv": cv,
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_scores(&outcome.artifact.scores, &outcome.artifact.classes);
+        if let Some(cv) = &cv {
+            println!(
+                "cross-validation ({} folds): {} {:.4} ± {:.4}",
+                cv["folds"].as_array().map_or(0, Vec::len),
+                cv["metric"].as_str().unwrap_or_default(),
+                cv["mean"].as_f64().unwrap_or(f64::NAN),
+                cv["std"].as_f64().unwrap_or(f64::NAN)
+            );
+        }
+        for note in &outcome.artifact.recipe.notes {
+            println!("note: {note}");
+        }
     }
     Ok(())
 }

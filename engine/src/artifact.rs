@@ -171,7 +171,7 @@ impl Artifact {
             .iter()
             .map(|input| InputField {
                 name: input.name.clone(),
-                numeric: input.kind.is_numeric() && input.kind != ColumnType::Boolean,
+                numeric: matches!(input.kind, ColumnType::Integer | ColumnType::Float),
                 kind: input.kind,
                 categories: match input.kind {
                     ColumnType::Boolean => vec!["false".into(), "true".into()],

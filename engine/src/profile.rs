@@ -101,7 +101,7 @@ fn column_profile(c: &Column) -> ColumnProfile {
             let ones = v.iter().flatten().filter(|&&x| x != 0.0).count() as u64;
             let zeros = v.iter().flatten().count() as u64 - ones;
             p.top = vec![("true".into(), ones), ("false".into(), zeros)];
-            p.top.sort_by(|a, b| b.1.cmp(&a.1));
+            p.top.sort_by_key(|t| std::cmp::Reverse(t.1));
         }
         ColumnData::Categorical(v) => {
             let mut counts: HashMap<&str, u64> = HashMap::new();

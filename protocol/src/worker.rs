@@ -91,7 +91,8 @@ pub enum WorkerEvent {
     },
     Redacted {
         job_id: u64,
-        /// The table rewritten as CSV.
+        /// The table rewritten as CSV, and its new file name (JSON input becomes `.csv`).
+        file_name: String,
         text: String,
     },
     Trained {

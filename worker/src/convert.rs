@@ -1,29 +1,27 @@
 //! Engine values turned into the protocol's boundary types.
 
-use kiln_engine::data::Profile;
 use kiln_engine::metrics::Scores;
-use kiln_engine::train::TrainError;
-use kiln_protocol::project::{ColumnKind, ColumnProfile, ConfusionMatrix, DatasetProfile, Metrics};
+use kiln_engine::train::{Family, Task, TrainConfig, TrainError};
+use kiln_protocol::project::{self, ConfusionMatrix, Metrics, ModelKind, TrainSpec};
 use kiln_protocol::worker::JobError;
 
-pub fn profile(p: Profile) -> DatasetProfile {
-    DatasetProfile {
-        rows: p.rows,
-        columns: p
-            .columns
-            .into_iter()
-            .map(|c| ColumnProfile {
-                name: c.name,
-                kind: if c.numeric {
-                    ColumnKind::Numeric
-                } else {
-                    ColumnKind::Categorical
-                },
-                missing: c.missing,
-                distinct: c.distinct,
-            })
-            .collect(),
-        preview: p.preview,
+/// The engine's run configuration for a studio train spec.
+pub fn config(spec: &TrainSpec) -> TrainConfig {
+    TrainConfig {
+        task: match spec.task {
+            project::Task::Classification => Task::Classification,
+            project::Task::Regression => Task::Regression,
+        },
+        target: spec.target.clone(),
+        family: match spec.model {
+            ModelKind::Linear => Family::Linear,
+            ModelKind::Mlp => Family::Mlp,
+        },
+        seed: spec.seed,
+        holdout: spec.holdout,
+        epochs: spec.epochs,
+        recipe: spec.recipe.clone(),
+        split: spec.split.clone(),
     }
 }
 
@@ -61,6 +59,7 @@ pub fn input(field: kiln_engine::artifact::InputField) -> kiln_protocol::project
     kiln_protocol::project::InputField {
         name: field.name,
         numeric: field.numeric,
+        kind: Some(field.kind),
         categories: field.categories,
         default: field.default,
     }
@@ -70,11 +69,13 @@ pub fn train_error(e: &TrainError) -> JobError {
     let kind = match e {
         TrainError::Data(_) => "parse",
         TrainError::Prep(_) => "prepare",
+        TrainError::Split(_) | TrainError::Config(_) => "split",
         TrainError::UnknownTarget { .. }
         | TrainError::OneClass { .. }
         | TrainError::TargetNotNumeric { .. }
         | TrainError::TooFewRows { .. }
         | TrainError::TooManyClasses { .. }
+        | TrainError::TargetEmpty { .. }
         | TrainError::NoHoldout => "invalid_target",
         TrainError::Diverged { .. } => "diverged",
         TrainError::Cancelled => "cancelled",

@@ -6,17 +6,14 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use kiln_engine::artifact::Artifact;
-use kiln_engine::data::{parse_table, profile};
 use kiln_engine::nn::{self, Compute, MlpParams};
-use kiln_engine::train::{Family, Outcome, Prepared, Task, TrainConfig, TrainError, prepare};
-use kiln_protocol::project::{self, DevicePreference, ModelKind, RunRecord, TrainSpec};
+use kiln_engine::train::{Family, Outcome, Prepared, TrainError, prepare};
+use kiln_engine::validate::cross_validate_linear;
+use kiln_protocol::project::{CrossValidation, DevicePreference, RunRecord, TrainSpec};
 use kiln_protocol::worker::{Prediction, WorkerEvent, WorkerRequest};
 use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
-use crate::convert;
-
-/// Rows shown in the import preview.
-const PREVIEW_ROWS: usize = 20;
+use crate::{convert, data_jobs};
 
 /// Where the worker may run neural networks, decided once per worker.
 #[derive(Debug, Clone)]
@@ -34,16 +31,23 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, post: &dyn Fn(WorkerEvent
             job_id,
             file_name,
             text,
-        } => match parse_table(&file_name, &text) {
-            Ok(frame) => WorkerEvent::Profiled {
-                job_id,
-                profile: convert::profile(profile(&frame, PREVIEW_ROWS)),
-            },
-            Err(e) => WorkerEvent::Failed {
-                job_id,
-                error: convert::error("parse", e),
-            },
-        },
+            types,
+            target,
+        } => data_jobs::profile(job_id, &file_name, &text, types, target.as_deref(), post),
+        WorkerRequest::Preview {
+            job_id,
+            file_name,
+            text,
+            spec,
+        } => data_jobs::preview(job_id, &file_name, &text, &spec),
+        WorkerRequest::Redact {
+            job_id,
+            file_name,
+            text,
+            column,
+            mode,
+            salt,
+        } => data_jobs::redact(job_id, &file_name, &text, &column, mode, &salt),
         WorkerRequest::Train {
             job_id,
             file_name,
@@ -79,6 +83,8 @@ fn event_job(event: &WorkerEvent) -> u64 {
     match event {
         WorkerEvent::Ready => 0,
         WorkerEvent::Profiled { job_id, .. }
+        | WorkerEvent::Previewed { job_id, .. }
+        | WorkerEvent::Redacted { job_id, .. }
         | WorkerEvent::Progress { job_id, .. }
         | WorkerEvent::Trained { job_id, .. }
         | WorkerEvent::Predicted { job_id, .. }
@@ -95,20 +101,7 @@ async fn train(
     post: &dyn Fn(WorkerEvent),
 ) -> Result<RunRecord, TrainError> {
     let started = Instant::now();
-    let config = TrainConfig {
-        task: match spec.task {
-            project::Task::Classification => Task::Classification,
-            project::Task::Regression => Task::Regression,
-        },
-        target: spec.target.clone(),
-        family: match spec.model {
-            ModelKind::Linear => Family::Linear,
-            ModelKind::Mlp => Family::Mlp,
-        },
-        seed: spec.seed,
-        holdout: spec.holdout,
-        epochs: spec.epochs,
-    };
+    let config = convert::config(spec);
     let progress = |fraction: f64, phase: String, loss: Option<f64>, device: Option<String>| {
         post(WorkerEvent::Progress {
             job_id,
@@ -132,6 +125,27 @@ async fn train(
         }
         Family::Mlp => train_mlp(&prepared, spec, gpu, &progress).await?,
     };
+    let mut notes = outcome.artifact.recipe.notes.clone();
+    let cv = match (spec.cv_folds, config.family) {
+        (0 | 1, _) => None,
+        (k, Family::Linear) => {
+            progress(1.0, format!("cross-validating ({k} folds)"), None, None);
+            let scores = cross_validate_linear(&prepared, k as usize, &mut |_| {
+                ControlFlow::Continue(())
+            })?;
+            let (mean, std) = scores.mean_std();
+            Some(CrossValidation {
+                metric: scores.metric.to_string(),
+                folds: scores.folds,
+                mean,
+                std,
+            })
+        }
+        (_, Family::Mlp) => {
+            notes.push("cross-validation is available for linear models; the MLP was scored on the holdout only".into());
+            None
+        }
+    };
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_millis() as f64);
@@ -145,7 +159,10 @@ async fn train(
             .map_err(|e| TrainError::Device(format!("cannot encode the model: {e}")))?,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         created_at_ms: now_ms,
-        notes: outcome.artifact.recipe.notes.clone(),
+        notes,
+        cv,
+        recipe: Some(prepared.recipe_spec.clone()),
+        split: Some(spec.split.clone()),
         inputs: outcome
             .artifact
             .input_schema()

@@ -3,6 +3,7 @@
 //! results as JSON-encoded protocol events. Nothing here touches `window`.
 
 mod convert;
+mod data_jobs;
 mod jobs;
 
 use std::cell::RefCell;

@@ -110,10 +110,8 @@ fn infer(column: &RawColumn) -> (ColumnType, Option<&'static str>) {
     let mut first = None;
     for cell in column.iter().filter(|c| !is_missing(c)) {
         first.get_or_insert(cell);
-        all_bool &= cell.eq_ignore_ascii_case("true")
-            || cell.eq_ignore_ascii_case("false")
-            || cell.eq_ignore_ascii_case("yes")
-            || cell.eq_ignore_ascii_case("no");
+        // Only true/false: yes/no columns stay categorical so labels keep their words.
+        all_bool &= cell.eq_ignore_ascii_case("true") || cell.eq_ignore_ascii_case("false");
         all_int &= cell.parse::<i64>().is_ok();
         all_float &= all_int || parse_float(cell).is_some();
         if !(all_bool || all_int || all_float) {

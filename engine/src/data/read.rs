@@ -237,9 +237,9 @@ fn read_delimited(
     }
     let total = bytes.len().max(1) as f64;
     let skip = usize::from(has_header);
-    let mut rest = ahead.into_iter().skip(skip).map(Ok).chain(records);
+    let rest = ahead.into_iter().skip(skip).map(Ok).chain(records);
     let mut last_line = first_line;
-    while let Some(record) = rest.next() {
+    for record in rest {
         let record = record.map_err(|e| malformed(&e))?;
         if is_blank(&record) {
             continue;
@@ -263,7 +263,7 @@ fn read_delimited(
             column.push(cell);
         }
         table.rows += 1;
-        if table.rows % 4096 == 0 {
+        if table.rows.is_multiple_of(4096) {
             let done = record.position().map_or(0, |p| p.byte()) as f64;
             progress(done / total);
         }

@@ -7,9 +7,9 @@ fn column<'a>(f: &'a Frame, name: &str) -> &'a Column {
 #[test]
 fn types_are_inferred_with_missing_counts() {
     let text = "i,f,b,c,d,t\n\
-        1,2.5,yes,red,2024-01-05,\"a long free text that somebody typed in, number one\"\n\
-        2,NA,no,blue,2024-02-29,\"another long free text that somebody typed in, two\"\n\
-        ?,4,Yes,red,,\"and a third long free text that somebody typed in here\"\n";
+        1,2.5,true,red,2024-01-05,\"a long free text that somebody typed in, number one\"\n\
+        2,NA,FALSE,blue,2024-02-29,\"another long free text that somebody typed in, two\"\n\
+        ?,4,True,red,,\"and a third long free text that somebody typed in here\"\n";
     let f = parse_table("t.csv", text).unwrap();
     assert_eq!(f.rows, 3);
     let kinds: Vec<ColumnType> = f.columns.iter().map(|c| c.kind).collect();
