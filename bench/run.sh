@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .bench-venv
-.bench-venv/bin/pip install -q scikit-learn
+.bench-venv/bin/pip install -q scikit-learn pandas pyarrow polars
 cargo build --release -p kiln-cli
 mkdir -p bench/results
 .bench-venv/bin/python bench/linear.py "${CARGO_TARGET_DIR:-target}/release/kiln" bench/results/linear.md
+bash bench/parse.sh bench/results/parse.md

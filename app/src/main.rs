@@ -2,6 +2,8 @@
 //! sends every computation to the engine worker; this file only mounts the shell.
 
 mod charts;
+mod data_charts;
+mod jobs;
 mod pages;
 mod share;
 mod state;
@@ -114,6 +116,7 @@ fn App() -> impl IntoView {
                 <Banner />
                 {move || match studio.page.get() {
                     Page::Data => pages::data::DataPage().into_any(),
+                    Page::Prepare => pages::prepare::PreparePage().into_any(),
                     Page::Train => pages::train::TrainPage().into_any(),
                     Page::Evaluate => pages::evaluate::EvaluatePage().into_any(),
                     Page::Deploy => pages::deploy::DeployPage().into_any(),

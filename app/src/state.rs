@@ -13,6 +13,7 @@ const ETAGS_KEY: &str = "kiln.etags";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     Data,
+    Prepare,
     Train,
     Evaluate,
     Deploy,
@@ -20,8 +21,9 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Page; 5] = [
+    pub const ALL: [Page; 6] = [
         Page::Data,
+        Page::Prepare,
         Page::Train,
         Page::Evaluate,
         Page::Deploy,
@@ -31,16 +33,18 @@ impl Page {
     pub fn label(self) -> &'static str {
         match self {
             Page::Data => "1 · Objective & data",
-            Page::Train => "2 · Train",
-            Page::Evaluate => "3 · Evaluate",
-            Page::Deploy => "4 · Register & ship",
-            Page::Sync => "5 · Sync",
+            Page::Prepare => "2 · Prepare",
+            Page::Train => "3 · Train",
+            Page::Evaluate => "4 · Evaluate",
+            Page::Deploy => "5 · Register & ship",
+            Page::Sync => "6 · Sync",
         }
     }
 
     pub fn id(self) -> &'static str {
         match self {
             Page::Data => "data",
+            Page::Prepare => "prepare",
             Page::Train => "train",
             Page::Evaluate => "evaluate",
             Page::Deploy => "deploy",
@@ -67,8 +71,12 @@ pub struct Studio {
     pub error: RwSignal<Option<String>>,
     pub notice: RwSignal<Option<String>>,
     pub training: RwSignal<Option<Training>>,
+    /// Import in progress: file name and fraction read.
+    pub importing: RwSignal<Option<(String, f64)>>,
     pub selected_run: RwSignal<Option<String>>,
     pub force_cpu: RwSignal<bool>,
+    /// Train page options, kept while moving between pages.
+    pub run_options: RwSignal<crate::jobs::RunOptions>,
     pub session: RwSignal<Option<Session>>,
     pub loaded: RwSignal<bool>,
     /// Version tags last seen on the sync service, by project id.
@@ -84,8 +92,10 @@ impl Studio {
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             training: RwSignal::new(None),
+            importing: RwSignal::new(None),
             selected_run: RwSignal::new(None),
             force_cpu: RwSignal::new(false),
+            run_options: RwSignal::new(crate::jobs::RunOptions::default()),
             session: RwSignal::new(None),
             loaded: RwSignal::new(false),
             etags: RwSignal::new(Vec::new()),
@@ -96,6 +106,13 @@ impl Studio {
         let id = self.current.get()?;
         self.projects
             .with(|ps| ps.iter().find(|p| p.id == id).cloned())
+    }
+
+    /// The current project, read without subscribing.
+    pub fn project_untracked(&self) -> Option<Project> {
+        let id = self.current.get_untracked()?;
+        self.projects
+            .with_untracked(|ps| ps.iter().find(|p| p.id == id).cloned())
     }
 
     pub fn fail(&self, message: impl Into<String>) {
@@ -203,6 +220,7 @@ pub fn new_project(name: &str, task: Task) -> Project {
         dataset: None,
         runs: Vec::new(),
         registry: Vec::new(),
+        recipe: None,
         updated_at_ms: js_sys::Date::now(),
     }
 }

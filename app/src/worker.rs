@@ -91,6 +91,8 @@ fn dispatch(event: WorkerEvent) {
         WorkerEvent::Ready => return,
         WorkerEvent::Progress { job_id, .. } => (*job_id, false),
         WorkerEvent::Profiled { job_id, .. }
+        | WorkerEvent::Previewed { job_id, .. }
+        | WorkerEvent::Redacted { job_id, .. }
         | WorkerEvent::Trained { job_id, .. }
         | WorkerEvent::Predicted { job_id, .. }
         | WorkerEvent::Failed { job_id, .. } => (*job_id, true),

@@ -45,8 +45,8 @@ pub fn parse_types(pairs: &[String]) -> anyhow::Result<BTreeMap<String, ColumnTy
 }
 
 pub fn run(args: &ProfileArgs) -> anyhow::Result<()> {
-    let bytes =
-        std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
     let file_name = args
         .file
         .file_name()
@@ -80,7 +80,12 @@ pub fn run(args: &ProfileArgs) -> anyhow::Result<()> {
 }
 
 fn print_profile(p: &DatasetProfile) {
-    println!("{} rows, {} columns ({})", p.rows, p.columns.len(), p.format);
+    println!(
+        "{} rows, {} columns ({})",
+        p.rows,
+        p.columns.len(),
+        p.format
+    );
     println!();
     println!(
         "{:<24} {:<12} {:>8} {:>8} {:>9}  summary",

@@ -143,9 +143,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let cv = match (args.cv, config.family) {
         (None | Some(0 | 1), _) => None,
         (Some(k), Family::Linear) => {
-            let scores = cross_validate_linear(&prepared, k as usize, &mut |_| {
-                ControlFlow::Continue(())
-            })?;
+            let scores =
+                cross_validate_linear(&prepared, k as usize, &mut |_| ControlFlow::Continue(()))?;
             let (mean, std) = scores.mean_std();
             Some(serde_json::json!({
                 "metric": scores.metric, "folds": scores.folds, "mean": mean, "std": std,

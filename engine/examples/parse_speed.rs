@@ -17,9 +17,7 @@ const PREVIEW_ROWS: usize = 20;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let path = args
-        .next()
-        .ok_or("usage: parse_speed FILE.csv [TARGET]")?;
+    let path = args.next().ok_or("usage: parse_speed FILE.csv [TARGET]")?;
     let target = args.next().unwrap_or_else(|| "y".to_string());
     let bytes = std::fs::read(&path)?;
     let file_name = std::path::Path::new(&path)

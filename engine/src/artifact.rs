@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::ColumnType;
 use crate::metrics::Scores;
 use crate::model::{FittedModel, argmax, softmax};
-use crate::data::ColumnType;
 use crate::recipe::{FittedRecipe, PrepError, upgrade_v1};
 use crate::train::Task;
 

@@ -108,8 +108,10 @@ fn column_profile(c: &Column) -> ColumnProfile {
             for x in v.iter().flatten() {
                 *counts.entry(x).or_default() += 1;
             }
-            let mut top: Vec<(String, u64)> =
-                counts.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+            let mut top: Vec<(String, u64)> = counts
+                .into_iter()
+                .map(|(k, n)| (k.to_string(), n))
+                .collect();
             top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             top.truncate(TOP_VALUES);
             p.top = top;
@@ -182,7 +184,10 @@ fn column_warnings(c: &Column, p: &ColumnProfile) -> Vec<Warning> {
     if is_id {
         warn(
             WarningKind::IdLike,
-            format!("\"{name}\" looks like an identifier ({} different values); drop it", p.distinct),
+            format!(
+                "\"{name}\" looks like an identifier ({} different values); drop it",
+                p.distinct
+            ),
         );
     } else if c.kind == ColumnType::Categorical && p.distinct > HIGH_CARDINALITY {
         warn(
@@ -229,7 +234,9 @@ fn column_warnings(c: &Column, p: &ColumnProfile) -> Vec<Warning> {
         if iqr > 0.0 && outliers > 0 {
             warn(
                 WarningKind::Outliers,
-                format!("\"{name}\" has {outliers} values beyond 3 × IQR from the quartiles; clipping may help"),
+                format!(
+                    "\"{name}\" has {outliers} values beyond 3 × IQR from the quartiles; clipping may help"
+                ),
             );
         }
     }
@@ -246,13 +253,17 @@ fn column_warnings(c: &Column, p: &ColumnProfile) -> Vec<Warning> {
 
 /// "e-mail addresses" or "phone numbers" when most values look like them.
 fn personal_data(values: &[Option<String>]) -> Option<&'static str> {
-    let present: Vec<&str> = values.iter().flatten().map(String::as_str).take(1000).collect();
+    let present: Vec<&str> = values
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .take(1000)
+        .collect();
     if present.is_empty() {
         return None;
     }
-    let share = |f: fn(&str) -> bool| {
-        present.iter().filter(|v| f(v)).count() as f64 / present.len() as f64
-    };
+    let share =
+        |f: fn(&str) -> bool| present.iter().filter(|v| f(v)).count() as f64 / present.len() as f64;
     if share(is_email) >= 0.5 {
         Some("e-mail addresses")
     } else if share(is_phone) >= 0.5 {
@@ -277,7 +288,8 @@ fn is_email(v: &str) -> bool {
 fn is_phone(v: &str) -> bool {
     let digits = v.chars().filter(char::is_ascii_digit).count();
     (7..=15).contains(&digits)
-        && v.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        && v.chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
         && (v.starts_with('+') || v.contains([' ', '-', '(', '.']))
 }
 
@@ -440,7 +452,12 @@ fn correlations(frame: &Frame) -> Option<Correlations> {
     let numeric: Vec<(&str, &Vec<Option<f64>>)> = frame
         .columns
         .iter()
-        .filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean))
+        .filter(|c| {
+            matches!(
+                c.kind,
+                ColumnType::Integer | ColumnType::Float | ColumnType::Boolean
+            )
+        })
         .filter(|c| !id_like(c))
         .filter_map(|c| match &c.data {
             ColumnData::Numeric(v) => Some((c.name.as_str(), v)),

@@ -37,7 +37,11 @@ pub fn skewness(values: &[f64], mean: f64, std: f64) -> f64 {
     if values.len() < 3 || std <= 1e-12 {
         return 0.0;
     }
-    values.iter().map(|x| ((x - mean) / std).powi(3)).sum::<f64>() / values.len() as f64
+    values
+        .iter()
+        .map(|x| ((x - mean) / std).powi(3))
+        .sum::<f64>()
+        / values.len() as f64
 }
 
 /// The most frequent value (ties: the smallest, so results are deterministic).

@@ -143,8 +143,12 @@ pub fn cross_validate_linear(
         if cancel(f).is_break() {
             return Err(TrainError::Cancelled);
         }
-        let recipe =
-            FittedRecipe::fit(&prepared.recipe_spec, &prepared.frame, target, &to_frame(&fold.train))?;
+        let recipe = FittedRecipe::fit(
+            &prepared.recipe_spec,
+            &prepared.frame,
+            target,
+            &to_frame(&fold.train),
+        )?;
         let x = recipe.transform_frame(&prepared.frame, &to_frame(&fold.train));
         let x_val = recipe.transform_frame(&prepared.frame, &to_frame(&fold.holdout));
         let design = Design {
@@ -172,8 +176,9 @@ pub fn cross_validate_linear(
                 let (mean, sd) = mean_std(&raw);
                 let sd = if sd > 1e-12 { sd } else { 1.0 };
                 let y: Vec<f64> = raw.iter().map(|v| (v - mean) / sd).collect();
-                let (layer, _) = fit_ridge(&design, &y, &params, &mut |_| ControlFlow::Continue(()))
-                    .ok_or(TrainError::Cancelled)?;
+                let (layer, _) =
+                    fit_ridge(&design, &y, &params, &mut |_| ControlFlow::Continue(()))
+                        .ok_or(TrainError::Cancelled)?;
                 let se: f64 = x_val
                     .chunks_exact(width)
                     .zip(&fold.holdout)

@@ -1,6 +1,7 @@
 //! The project document: everything the studio keeps about one project. It is what IndexedDB
 //! stores, what a share link carries and what the sync service keeps (as opaque JSON).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,9 @@ pub struct Dataset {
     /// Shared, so copying a project (the studio does so on every read) never copies the data.
     pub text: Arc<str>,
     pub profile: DatasetProfile,
+    /// Column types the person chose over the inferred ones.
+    #[serde(default)]
+    pub types: BTreeMap<String, ColumnType>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,9 +118,13 @@ pub enum SplitSpec {
     Random,
     Stratified,
     /// Rows sharing a value of `column` (a customer, a patient) stay on the same side.
-    Group { column: String },
+    Group {
+        column: String,
+    },
     /// Train on the past, evaluate on the latest rows by `column`.
-    Time { column: String },
+    Time {
+        column: String,
+    },
 }
 
 impl SplitSpec {

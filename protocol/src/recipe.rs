@@ -73,7 +73,9 @@ pub struct Recipe {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Step {
     /// Leave columns out of the model.
-    Drop { columns: Vec<String> },
+    Drop {
+        columns: Vec<String>,
+    },
     /// Fill missing values; optionally add a `<column>_missing` 0/1 column first.
     Impute {
         columns: Vec<String>,
@@ -82,10 +84,18 @@ pub enum Step {
         indicator: bool,
     },
     /// Limit numbers to bounds learned from training rows.
-    Clip { columns: Vec<String>, method: Clip },
-    Scale { columns: Vec<String>, method: Scale },
+    Clip {
+        columns: Vec<String>,
+        method: Clip,
+    },
+    Scale {
+        columns: Vec<String>,
+        method: Scale,
+    },
     /// `sign(x) * ln(1 + |x|)`: compresses long tails, defined for negatives too.
-    Log1p { columns: Vec<String> },
+    Log1p {
+        columns: Vec<String>,
+    },
     /// One 0/1 column per level; levels beyond `max_levels` (by training frequency) and values
     /// never seen in training go to an `other` column; a missing value is all zeros.
     OneHot {
@@ -94,16 +104,24 @@ pub enum Step {
         max_levels: usize,
     },
     /// Levels numbered in sorted order; an unseen level is treated as missing.
-    Ordinal { columns: Vec<String> },
+    Ordinal {
+        columns: Vec<String>,
+    },
     /// Replace a date column by numeric parts.
     DateParts {
         columns: Vec<String>,
         parts: Vec<DatePart>,
     },
     /// Replace numbers by the index of their quantile bin (bin edges from training rows).
-    Bin { columns: Vec<String>, bins: usize },
+    Bin {
+        columns: Vec<String>,
+        bins: usize,
+    },
     /// A new numeric column computed from others, e.g. `log(income) / age`.
-    Formula { name: String, expr: String },
+    Formula {
+        name: String,
+        expr: String,
+    },
 }
 
 pub fn default_max_levels() -> usize {
@@ -158,7 +176,11 @@ impl Step {
                     Impute::MostFrequent => "most frequent value".to_string(),
                     Impute::Constant(v) => format!("\"{v}\""),
                 };
-                let flag = if *indicator { ", with missing indicator" } else { "" };
+                let flag = if *indicator {
+                    ", with missing indicator"
+                } else {
+                    ""
+                };
                 format!("fill missing {cols} with the {how}{flag}")
             }
             Step::Clip { method, .. } => match method {

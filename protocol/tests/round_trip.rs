@@ -57,6 +57,7 @@ fn sample_project() -> Project {
                 default_recipe: Recipe::default(),
                 format: "CSV (,)".into(),
             },
+            types: BTreeMap::from([("a".to_string(), ColumnType::Float)]),
         }),
         runs: vec![RunRecord {
             id: "run-1".into(),
@@ -83,9 +84,7 @@ fn sample_project() -> Project {
                 std: 0.05,
             }),
             recipe: None,
-            split: Some(SplitSpec::Group {
-                column: "a".into(),
-            }),
+            split: Some(SplitSpec::Group { column: "a".into() }),
             inputs: vec![InputField {
                 name: "a".into(),
                 numeric: true,
@@ -173,9 +172,7 @@ fn worker_messages_are_tagged_by_type_and_carry_job_ids() {
         seed: 1,
         holdout: 0.2,
         epochs: 10,
-        split: SplitSpec::Time {
-            column: "t".into(),
-        },
+        split: SplitSpec::Time { column: "t".into() },
         cv_folds: 5,
         recipe: Some(sample_recipe()),
     };

@@ -8,7 +8,7 @@ use kiln_engine::data::{ColumnType, ParseOptions, format_number, parse, read_raw
 use kiln_engine::profile::profile as profile_frame;
 use kiln_engine::train::prepare;
 use kiln_protocol::project::TrainSpec;
-use kiln_protocol::worker::{Redaction, RecipePreview, WorkerEvent};
+use kiln_protocol::worker::{RecipePreview, Redaction, WorkerEvent};
 
 use crate::convert;
 
@@ -108,7 +108,12 @@ pub fn redact(
         job_id,
         error: convert::error("redact", message),
     };
-    let mut raw = match read_raw(file_name, text.as_bytes(), &ParseOptions::default(), &mut |_| {}) {
+    let mut raw = match read_raw(
+        file_name,
+        text.as_bytes(),
+        &ParseOptions::default(),
+        &mut |_| {},
+    ) {
         Ok(raw) => raw,
         Err(e) => return failed(e.to_string()),
     };

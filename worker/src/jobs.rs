@@ -130,9 +130,8 @@ async fn train(
         (0 | 1, _) => None,
         (k, Family::Linear) => {
             progress(1.0, format!("cross-validating ({k} folds)"), None, None);
-            let scores = cross_validate_linear(&prepared, k as usize, &mut |_| {
-                ControlFlow::Continue(())
-            })?;
+            let scores =
+                cross_validate_linear(&prepared, k as usize, &mut |_| ControlFlow::Continue(()))?;
             let (mean, std) = scores.mean_std();
             Some(CrossValidation {
                 metric: scores.metric.to_string(),

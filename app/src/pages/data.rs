@@ -1,19 +1,34 @@
-//! Objective & data: create or pick a project (name, task), import a table by file picker,
-//! drag-and-drop or a bundled sample, and see its preview with inferred types and missing
-//! counts. A file that cannot be read leaves the project exactly as it was.
+//! Objective & data: create or pick a project (name, task), import a table (CSV, TSV, JSON,
+//! NDJSON) by file picker, drag-and-drop or a bundled sample, with progress and a size limit
+//! the person sets, then read its profile. A file that cannot be read leaves the project
+//! exactly as it was.
 
-use kiln_protocol::project::{ColumnKind, Dataset, Task};
-use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
+use kiln_protocol::project::Task;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::jobs;
+use crate::pages::profile::ProfileView;
 use crate::state::{Studio, new_project, use_studio};
-use crate::worker;
 
-/// Largest file the studio will read, in bytes.
-const MAX_FILE_BYTES: f64 = 200.0 * 1024.0 * 1024.0;
+/// Where the import size limit is kept.
+const LIMIT_KEY: &str = "kiln.maxImportMb";
+/// Default and highest import size limits, in MB (the engine reads at most 256 MB).
+const DEFAULT_LIMIT_MB: f64 = 200.0;
+const MAX_LIMIT_MB: f64 = 256.0;
+
+fn limit_mb() -> f64 {
+    window()
+        .local_storage()
+        .ok()
+        .flatten()
+        .and_then(|s| s.get_item(LIMIT_KEY).ok().flatten())
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| *v > 0.0)
+        .map_or(DEFAULT_LIMIT_MB, |v| v.min(MAX_LIMIT_MB))
+}
 
 #[component]
 pub fn DataPage() -> impl IntoView {
@@ -27,7 +42,7 @@ pub fn DataPage() -> impl IntoView {
                 fallback=|| view! { <p class="hint">"Create a project to begin."</p> }
             >
                 <Importer />
-                <Preview />
+                <ProfileView />
             </Show>
         </section>
     }
@@ -106,63 +121,20 @@ fn ProjectPicker() -> impl IntoView {
     }
 }
 
-/// Sends the text to the worker for profiling; on success it becomes the project's dataset.
-fn import(studio: Studio, file_name: String, text: String) {
-    let Some(project_id) = studio.current.get_untracked() else {
-        return;
-    };
-    studio.notice.set(Some(format!("Reading {file_name}…")));
-    let request_text = text.clone();
-    let text: std::sync::Arc<str> = text.into();
-    let request_name = file_name.clone();
-    worker::submit(
-        move |job_id| WorkerRequest::Profile {
-            job_id,
-            file_name: request_name,
-            text: request_text,
-        },
-        move |event| match event {
-            WorkerEvent::Profiled { profile, .. } => {
-                let rows = profile.rows;
-                let cols = profile.columns.len();
-                let last = profile.columns.last().map(|c| c.name.clone());
-                studio.edit_project(&project_id, |p| {
-                    p.target = p
-                        .target
-                        .clone()
-                        .filter(|t| profile.columns.iter().any(|c| &c.name == t))
-                        .or(last);
-                    p.dataset = Some(Dataset {
-                        file_name: file_name.clone(),
-                        text: text.clone(),
-                        profile,
-                    });
-                });
-                studio.tell(format!("Loaded {file_name}: {rows} rows, {cols} columns."));
-            }
-            WorkerEvent::Failed { error, .. } => {
-                studio.fail(format!(
-                    "Could not import {file_name}: {}. The project was not changed.",
-                    error.message
-                ));
-            }
-            _ => {}
-        },
-    );
-}
-
 fn read_file(studio: Studio, file: web_sys::File) {
     let name = file.name();
-    if file.size() > MAX_FILE_BYTES {
+    let limit = limit_mb();
+    let size_mb = file.size() / (1024.0 * 1024.0);
+    if size_mb > limit {
         studio.fail(format!(
-            "{name} is larger than 200 MB; Kiln cannot import it yet."
+            "{name} is {size_mb:.1} MB; the import limit is {limit} MB. Raise it under \"Import limit\" (up to {MAX_LIMIT_MB} MB) or import a smaller file. The project was not changed."
         ));
         return;
     }
     spawn_local(async move {
         match JsFuture::from(file.text()).await {
             Ok(text) => match text.as_string() {
-                Some(text) => import(studio, name, text),
+                Some(text) => jobs::import(studio, name, text),
                 None => studio.fail(format!("{name} is not a text file.")),
             },
             Err(_) => studio.fail(format!("The browser could not read {name}.")),
@@ -175,7 +147,7 @@ fn load_sample(studio: Studio, file: &'static str) {
         let url = format!("/samples/{file}");
         match gloo_net::http::Request::get(&url).send().await {
             Ok(r) if r.ok() => match r.text().await {
-                Ok(text) => import(studio, file.to_string(), text),
+                Ok(text) => jobs::import(studio, file.to_string(), text),
                 Err(e) => studio.fail(format!("Could not read the sample: {e}")),
             },
             Ok(r) => studio.fail(format!("The sample {file} is missing ({}).", r.status())),
@@ -188,6 +160,7 @@ fn load_sample(studio: Studio, file: &'static str) {
 fn Importer() -> impl IntoView {
     let studio = use_studio();
     let dragging = RwSignal::new(false);
+    let limit = limit_mb().to_string();
     let on_pick = move |ev: leptos::ev::Event| {
         let input = ev
             .target()
@@ -223,61 +196,34 @@ fn Importer() -> impl IntoView {
             on:dragleave=move |_| dragging.set(false)
             on:drop=on_drop
         >
-            <p>"Drop a CSV or TSV file here, or "</p>
+            <p>"Drop a CSV, TSV, JSON or NDJSON file here, or "</p>
             <label class="button">
                 "choose a file"
-                <input type="file" accept=".csv,.tsv,.txt,text/csv" data-testid="file-input" class="visually-hidden" on:change=on_pick />
+                <input type="file" accept=".csv,.tsv,.tab,.txt,.json,.ndjson,.jsonl,text/csv,application/json" data-testid="file-input" class="visually-hidden" on:change=on_pick />
             </label>
             <span>" or try a sample: "</span>
             <button data-testid="sample-iris" on:click=move |_| load_sample(studio, "iris.csv")>"Iris (classification)"</button>
             <button data-testid="sample-diabetes" on:click=move |_| load_sample(studio, "diabetes.csv")>"Diabetes (regression)"</button>
-        </div>
-    }
-}
-
-#[component]
-fn Preview() -> impl IntoView {
-    let studio = use_studio();
-    move || {
-        let dataset = studio.project().and_then(|p| p.dataset)?;
-        let profile = dataset.profile;
-        let header = profile
-            .columns
-            .iter()
-            .map(|c| {
-                let kind = match c.kind {
-                    ColumnKind::Numeric => "numeric",
-                    ColumnKind::Categorical => "categorical",
-                };
-                view! {
-                    <th scope="col">
-                        <div>{c.name.clone()}</div>
-                        <div class="col-type" data-testid=format!("col-type-{}", c.name)>{kind}</div>
-                        <div class="col-missing" data-testid=format!("col-missing-{}", c.name)>
-                            {format!("{} missing", c.missing)}
-                        </div>
-                    </th>
-                }
-            })
-            .collect_view();
-        let rows = profile
-            .preview
-            .iter()
-            .map(|r| view! { <tr>{r.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}</tr> })
-            .collect_view();
-        Some(view! {
-            <div class="card">
-                <h3 data-testid="dataset-summary">
-                    {format!("{} — {} rows × {} columns", dataset.file_name, profile.rows, profile.columns.len())}
-                </h3>
-                <div class="table-wrap">
-                    <table data-testid="preview-table">
-                        <thead><tr>{header}</tr></thead>
-                        <tbody>{rows}</tbody>
-                    </table>
+            <button data-testid="sample-churn" on:click=move |_| load_sample(studio, "churn.csv")>"Churn (messy data)"</button>
+            <Show when=move || studio.importing.with(Option::is_some)>
+                <div class="import-progress" data-testid="import-progress">
+                    <progress max="1" value=move || studio.importing.with(|i| i.as_ref().map_or(0.0, |i| i.1)) aria-label="Import progress"></progress>
+                    <span>{move || studio.importing.with(|i| i.as_ref().map(|(n, f)| format!("Reading {n}… {:.0}%", f * 100.0)).unwrap_or_default())}</span>
                 </div>
-                <button class="primary" on:click=move |_| studio.page.set(crate::state::Page::Train)>"Next: train a model →"</button>
-            </div>
-        })
+            </Show>
+            <details class="import-settings">
+                <summary>"Import limit"</summary>
+                <label>
+                    "Largest file to read (MB) "
+                    <input type="number" min="1" max=MAX_LIMIT_MB data-testid="import-limit"
+                        prop:value=limit
+                        on:change=move |ev| {
+                            if let (Ok(v), Ok(Some(storage))) = (event_target_value(&ev).parse::<f64>(), window().local_storage()) {
+                                let _ = storage.set_item(LIMIT_KEY, &v.clamp(1.0, MAX_LIMIT_MB).to_string());
+                            }
+                        } />
+                </label>
+            </details>
+        </div>
     }
 }

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::share;
 use crate::state::{Page, use_studio};
 
-fn data_url(json: &str) -> String {
+pub fn data_url(json: &str) -> String {
     let encoded = js_sys::encode_uri_component(json)
         .as_string()
         .unwrap_or_default();

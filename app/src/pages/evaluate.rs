@@ -51,16 +51,33 @@ pub fn EvaluatePage() -> impl IntoView {
                         <div class="card">
                             <p data-testid="evaluated-run">
                                 {format!(
-                                    "{} · trained on {} · {}",
+                                    "{} · trained on {} · evaluated on {}",
                                     run.model.label(),
                                     run.device,
-                                    if matches!(run.metrics, Metrics::Classification { .. }) {
-                                        "stratified 20% holdout"
-                                    } else {
-                                        "random 20% holdout"
-                                    }
+                                    run.split.as_ref().map_or_else(
+                                        || "a 20% holdout".to_string(),
+                                        |s| format!("a holdout split {}", s.describe()),
+                                    )
                                 )}
                             </p>
+                            {run.cv.clone().map(|cv| view! {
+                                <p data-testid="run-cv">
+                                    {format!(
+                                        "Cross-validation ({} folds, recipe refitted in each): {} {:.3} ± {:.3} (folds: {})",
+                                        cv.folds.len(),
+                                        cv.metric,
+                                        cv.mean,
+                                        cv.std,
+                                        cv.folds.iter().map(|f| format!("{f:.3}")).collect::<Vec<_>>().join(", ")
+                                    )}
+                                </p>
+                            })}
+                            {run.recipe.clone().map(|r| view! {
+                                <details data-testid="run-recipe">
+                                    <summary>{format!("Recipe ({} steps)", r.steps.len())}</summary>
+                                    <ol>{r.steps.iter().map(|s| view! { <li>{s.describe()}</li> }).collect_view()}</ol>
+                                </details>
+                            })}
                             <ul class="notes" data-testid="run-notes">
                                 {run.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
                             </ul>

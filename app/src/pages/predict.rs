@@ -24,7 +24,8 @@ pub fn PredictForm(artifact: serde_json::Value, fields: Vec<InputField>) -> impl
         .zip(values.iter().map(|(_, v)| *v))
         .map(|(field, value)| {
             let testid = format!("predict-input-{}", field.name);
-            let control = if field.numeric {
+            // Numbers, dates and inputs without known values are typed in.
+            let control = if field.numeric || field.categories.is_empty() {
                 view! {
                     <input data-testid=testid inputmode="decimal" prop:value=move || value.get()
                         on:input=move |ev| value.set(event_target_value(&ev)) />

@@ -1,19 +1,20 @@
 //! Train: pick the target and a model, train in the engine worker with a live progress bar and
 //! loss curve, cancel at any time; every finished run is recorded in the project.
 
-use kiln_protocol::project::{DevicePreference, Metrics, ModelKind, TrainSpec};
+use kiln_protocol::project::{Metrics, ModelKind, SplitSpec};
 use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
 use leptos::prelude::*;
 
 use crate::charts::LossCurve;
+use crate::jobs;
 use crate::state::{Page, Training, use_studio};
 use crate::worker;
 
 #[component]
 pub fn TrainPage() -> impl IntoView {
     let studio = use_studio();
-    let model = RwSignal::new(ModelKind::Linear);
-    let epochs = RwSignal::new(100u32);
+    let options = studio.run_options;
+    let model = Signal::derive(move || options.with(|o| o.model));
     let busy = move || studio.training.with(Option::is_some);
     let start = move |_| {
         let Some(project) = studio.project() else {
@@ -24,19 +25,11 @@ pub fn TrainPage() -> impl IntoView {
             studio.fail("Import data and pick a target first.");
             return;
         };
-        let spec = TrainSpec {
-            task: project.task,
-            target,
-            model: model.get_untracked(),
-            device: if studio.force_cpu.get_untracked() {
-                DevicePreference::Cpu
-            } else {
-                DevicePreference::Auto
-            },
-            seed: 42,
-            holdout: 0.2,
-            epochs: epochs.get_untracked(),
+        let Some(spec) = jobs::spec_for(studio, &project, &options.get_untracked()) else {
+            studio.fail("Pick a target first.");
+            return;
         };
+        let _ = &target;
         studio.error.set(None);
         studio.notice.set(None);
         let project_id = project.id.clone();
@@ -116,7 +109,8 @@ pub fn TrainPage() -> impl IntoView {
                         "Target "
                         <select data-testid="target-select" on:change=move |ev| {
                             let t = event_target_value(&ev);
-                            studio.edit(|p| p.target = Some(t));
+                            studio.edit(|p| { p.target = Some(t); p.recipe = None; });
+                            if let Some(id) = studio.current.get_untracked() { jobs::reprofile(studio, &id); }
                         }>
                             {move || {
                                 let target = studio.project().and_then(|p| p.target);
@@ -130,19 +124,20 @@ pub fn TrainPage() -> impl IntoView {
                     <label>
                         "Model "
                         <select data-testid="model-select" on:change=move |ev| {
-                            model.set(if event_target_value(&ev) == "mlp" { ModelKind::Mlp } else { ModelKind::Linear });
+                            let m = if event_target_value(&ev) == "mlp" { ModelKind::Mlp } else { ModelKind::Linear };
+                            options.update(|o| o.model = m);
                         }>
-                            <option value="linear">{ModelKind::Linear.label()}</option>
-                            <option value="mlp">{ModelKind::Mlp.label()}</option>
+                            <option value="linear" selected=move || model.get() == ModelKind::Linear>{ModelKind::Linear.label()}</option>
+                            <option value="mlp" selected=move || model.get() == ModelKind::Mlp>{ModelKind::Mlp.label()}</option>
                         </select>
                     </label>
                     <Show when=move || model.get() == ModelKind::Mlp>
                         <label>
                             "Epochs "
                             <input type="number" min="1" max="5000" data-testid="epochs-input"
-                                prop:value=move || epochs.get().to_string()
+                                prop:value=move || options.with(|o| o.epochs.to_string())
                                 on:change=move |ev| {
-                                    if let Ok(n) = event_target_value(&ev).parse::<u32>() { epochs.set(n.clamp(1, 5000)); }
+                                    if let Ok(n) = event_target_value(&ev).parse::<u32>() { options.update(|o| o.epochs = n.clamp(1, 5000)); }
                                 } />
                         </label>
                         <label>
@@ -152,6 +147,9 @@ pub fn TrainPage() -> impl IntoView {
                             " Force CPU (skip WebGPU)"
                         </label>
                     </Show>
+                </div>
+                <SplitOptions />
+                <div class="card row">
                     <button class="primary" data-testid="train-button" disabled=busy on:click=start>"Train"</button>
                     <button data-testid="cancel-button" disabled=move || !busy() on:click=move |_| worker::cancel_all()>"Cancel"</button>
                 </div>
@@ -175,6 +173,105 @@ pub fn TrainPage() -> impl IntoView {
                 <RunsTable />
             </Show>
         </section>
+    }
+}
+
+/// How rows are split for evaluation, and cross-validation folds.
+#[component]
+fn SplitOptions() -> impl IntoView {
+    let studio = use_studio();
+    let options = studio.run_options;
+    let method = move || {
+        options.with(|o| match &o.split {
+            SplitSpec::Auto => "auto",
+            SplitSpec::Random => "random",
+            SplitSpec::Stratified => "stratified",
+            SplitSpec::Group { .. } => "group",
+            SplitSpec::Time { .. } => "time",
+        })
+    };
+    let columns = move || {
+        studio
+            .project()
+            .and_then(|p| p.dataset)
+            .map(|d| {
+                d.profile
+                    .columns
+                    .into_iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let set_split = move |method: &str, column: Option<String>| {
+        let column = column
+            .or_else(|| {
+                options.with_untracked(|o| match &o.split {
+                    SplitSpec::Group { column } | SplitSpec::Time { column } => {
+                        Some(column.clone())
+                    }
+                    _ => None,
+                })
+            })
+            .or_else(|| columns().into_iter().next())
+            .unwrap_or_default();
+        let split = match method {
+            "random" => SplitSpec::Random,
+            "stratified" => SplitSpec::Stratified,
+            "group" => SplitSpec::Group { column },
+            "time" => SplitSpec::Time { column },
+            _ => SplitSpec::Auto,
+        };
+        options.update(|o| o.split = split);
+    };
+    view! {
+        <div class="card row" data-testid="split-options">
+            <label>"Evaluate on "
+                <select data-testid="split-method" on:change=move |ev| set_split(&event_target_value(&ev), None)>
+                    <option value="auto" selected=move || method() == "auto">"a holdout (stratified for classes)"</option>
+                    <option value="random" selected=move || method() == "random">"a random holdout"</option>
+                    <option value="stratified" selected=move || method() == "stratified">"a stratified holdout"</option>
+                    <option value="group" selected=move || method() == "group">"held-out groups"</option>
+                    <option value="time" selected=move || method() == "time">"the latest rows (by time)"</option>
+                </select>
+            </label>
+            <Show when=move || matches!(method(), "group" | "time")>
+                <label>{move || if method() == "time" { "Time column " } else { "Group column " }}
+                    <select data-testid="split-column" on:change=move |ev| set_split(method(), Some(event_target_value(&ev)))>
+                        {move || {
+                            let chosen = options.with(|o| match &o.split {
+                                SplitSpec::Group { column } | SplitSpec::Time { column } => column.clone(),
+                                _ => String::new(),
+                            });
+                            columns().into_iter().map(|c| {
+                                let selected = c == chosen;
+                                view! { <option value=c.clone() selected=selected>{c.clone()}</option> }
+                            }).collect_view()
+                        }}
+                    </select>
+                </label>
+            </Show>
+            <label>"Holdout "
+                <input type="number" min="5" max="50" step="5" data-testid="holdout-input"
+                    prop:value=move || options.with(|o| format!("{:.0}", o.holdout * 100.0))
+                    on:change=move |ev| {
+                        if let Ok(v) = event_target_value(&ev).parse::<f64>() {
+                            options.update(|o| o.holdout = (v / 100.0).clamp(0.05, 0.5));
+                        }
+                    } />
+                " %"
+            </label>
+            <label>"Cross-validation folds "
+                <input type="number" min="0" max="20" data-testid="cv-folds"
+                    prop:value=move || options.with(|o| o.cv_folds.to_string())
+                    on:change=move |ev| {
+                        if let Ok(v) = event_target_value(&ev).parse::<u32>() {
+                            options.update(|o| o.cv_folds = if v < 2 { 0 } else { v.min(20) });
+                        }
+                    } />
+                " (0: none; linear models)"
+            </label>
+        </div>
     }
 }
 

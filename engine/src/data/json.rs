@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{DataError, MAX_COLUMNS, MAX_FIELD_BYTES, RawColumn, RawTable};
@@ -17,15 +18,22 @@ pub fn read(bytes: &[u8]) -> Result<RawTable, DataError> {
     })?;
     let mut builder = Builder::default();
     if text.trim_start().starts_with('[') {
-        let rows: Vec<Value> = serde_json::from_str(text).map_err(|e| json_error(&e, 0))?;
-        for (i, row) in rows.into_iter().enumerate() {
+        // Items are kept as raw text first, so each can be placed on its line.
+        let rows: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| json_error(&e, 0))?;
+        for (i, raw) in rows.into_iter().enumerate() {
+            let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+            let line = 1 + text.as_bytes()[..offset.min(text.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            let row: Value = serde_json::from_str(raw.get()).map_err(|e| json_error(&e, line))?;
             let Value::Object(map) = row else {
                 return Err(DataError::Malformed {
-                    line: 0,
+                    line,
                     message: format!("item {} of the array is not an object", i + 1),
                 });
             };
-            builder.push(map, 0)?;
+            builder.push(map, line)?;
         }
         builder.finish("JSON")
     } else {

@@ -332,8 +332,10 @@ fn cells(record: &csv::ByteRecord, line: u64, width: usize) -> Result<Vec<&str>,
                 limit: MAX_FIELD_BYTES,
             });
         }
-        let text = std::str::from_utf8(field)
-            .map_err(|_| DataError::InvalidUtf8 { line, column: i + 1 })?;
+        let text = std::str::from_utf8(field).map_err(|_| DataError::InvalidUtf8 {
+            line,
+            column: i + 1,
+        })?;
         out.push(text.trim());
     }
     Ok(out)

@@ -41,8 +41,11 @@ fn day_first_and_month_first_dates_are_told_apart_by_the_column() {
     let g = parse_table("t.csv", "d,y\n12/25/2023,1\n02/01/2024,2\n").unwrap();
     assert_eq!(column(&g, "d").date_format.as_deref(), Some("%m/%d/%Y"));
     assert_eq!(column(&g, "d").cell_text(1), "2024-02-01");
-    let h = parse_table("t.csv", "d,y\n2024-03-01T10:30:00Z,1\n2024-03-02T11:00:00+01:00,2\n")
-        .unwrap();
+    let h = parse_table(
+        "t.csv",
+        "d,y\n2024-03-01T10:30:00Z,1\n2024-03-02T11:00:00+01:00,2\n",
+    )
+    .unwrap();
     assert_eq!(column(&h, "d").kind, ColumnType::Datetime);
     assert_eq!(column(&h, "d").cell_text(1), "2024-03-02T10:00:00");
 }
@@ -87,8 +90,13 @@ fn unclosed_quote_names_line_and_column() {
 
 #[test]
 fn invalid_utf8_names_line_and_column() {
-    let err = parse("t.csv", b"a,b\n1,x\n2,\xff\xfe\n", &ParseOptions::default(), &mut |_| {})
-        .unwrap_err();
+    let err = parse(
+        "t.csv",
+        b"a,b\n1,x\n2,\xff\xfe\n",
+        &ParseOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap_err();
     assert_eq!(err, DataError::InvalidUtf8 { line: 3, column: 2 });
 }
 
@@ -99,7 +107,10 @@ fn empty_and_binary_files_are_refused() {
         parse_table("t.png", "\u{89}PNG\r\n\u{1a}\n\0\0").unwrap_err(),
         DataError::NotText { .. }
     ));
-    assert_eq!(parse_table("t.csv", "a,b\n").unwrap_err(), DataError::NoRows);
+    assert_eq!(
+        parse_table("t.csv", "a,b\n").unwrap_err(),
+        DataError::NoRows
+    );
 }
 
 #[test]
@@ -155,7 +166,11 @@ fn json_arrays_and_ndjson_become_tables() {
     assert_eq!(column(&f, "x").kind, ColumnType::Float);
     assert_eq!(column(&f, "c").missing(), 1);
     assert_eq!(column(&f, "extra").missing(), 1);
-    let g = parse_table("t.ndjson", "{\"a\":1,\"b\":\"x\"}\n\n{\"a\":2,\"b\":\"y\"}\n").unwrap();
+    let g = parse_table(
+        "t.ndjson",
+        "{\"a\":1,\"b\":\"x\"}\n\n{\"a\":2,\"b\":\"y\"}\n",
+    )
+    .unwrap();
     assert_eq!(g.rows, 2);
     assert_eq!(g.format, "NDJSON");
     let err = parse_table("t.ndjson", "{\"a\":1,\"b\":2}\n{\"a\":\n").unwrap_err();
@@ -191,9 +206,12 @@ fn progress_is_reported_while_reading() {
         text.push_str(&format!("{i},{}\n", i % 7));
     }
     let mut seen = Vec::new();
-    parse("t.csv", text.as_bytes(), &ParseOptions::default(), &mut |p| {
-        seen.push(p)
-    })
+    parse(
+        "t.csv",
+        text.as_bytes(),
+        &ParseOptions::default(),
+        &mut |p| seen.push(p),
+    )
     .unwrap();
     assert!(seen.len() >= 4, "{seen:?}");
     assert!(seen.windows(2).all(|w| w[0] <= w[1]));
@@ -203,8 +221,13 @@ fn progress_is_reported_while_reading() {
 #[test]
 fn a_table_rewritten_as_csv_reads_back_the_same() {
     let text = "name,note\n\"Smith, Ann\",\"say \"\"hi\"\"\"\nBob,NA\n";
-    let mut raw = read_raw("t.csv", text.as_bytes(), &ParseOptions::default(), &mut |_| {})
-        .unwrap();
+    let mut raw = read_raw(
+        "t.csv",
+        text.as_bytes(),
+        &ParseOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
     assert!(raw.map_column("name", &|v| format!("#{}", v.len())));
     let again = parse_table("t.csv", &rewrite_csv(&raw).unwrap()).unwrap();
     assert_eq!(again.columns[0].cell_text(0), "#10");

@@ -9,10 +9,18 @@ fn messy() -> Frame {
         } else {
             (20 + i % 40).to_string()
         };
-        let income = if i == 7 { 1_000_000 } else { 20_000 + (i * 37) % 5000 };
+        let income = if i == 7 {
+            1_000_000
+        } else {
+            20_000 + (i * 37) % 5000
+        };
         let city = ["Lyon", "Oslo", "Quito"][i % 3];
         let score = if i % 2 == 0 { "high" } else { "low" };
-        let leak = if i % 2 == 0 { 1.0 + (i % 7) as f64 / 100.0 } else { 0.0 };
+        let leak = if i % 2 == 0 {
+            1.0 + (i % 7) as f64 / 100.0
+        } else {
+            0.0
+        };
         text.push_str(&format!(
             "{i},{age},{income},{city},2024-01-{:02},user{i}@example.org,same,{score},{leak},\"free text number {i} written by somebody at length\"\n",
             1 + i % 28
@@ -52,12 +60,20 @@ fn columns_get_statistics_and_distributions() {
 #[test]
 fn warnings_name_what_a_person_should_fix() {
     let p = profile(&messy(), Some("score"), 5);
-    assert!(kinds(&p, "id").contains(&WarningKind::IdLike), "{:?}", p.warnings);
+    assert!(
+        kinds(&p, "id").contains(&WarningKind::IdLike),
+        "{:?}",
+        p.warnings
+    );
     assert!(kinds(&p, "constant").contains(&WarningKind::Constant));
     assert!(kinds(&p, "email").contains(&WarningKind::PersonalData));
     assert!(kinds(&p, "income").contains(&WarningKind::Outliers));
     assert!(kinds(&p, "income").contains(&WarningKind::Skew));
-    assert!(kinds(&p, "leak").contains(&WarningKind::Leak), "{:?}", p.target);
+    assert!(
+        kinds(&p, "leak").contains(&WarningKind::Leak),
+        "{:?}",
+        p.target
+    );
     assert!(!kinds(&p, "age").contains(&WarningKind::Leak));
     let email = p
         .warnings
@@ -71,7 +87,11 @@ fn warnings_name_what_a_person_should_fix() {
 fn missing_and_imbalance_are_flagged() {
     let mut text = String::from("x,y\n");
     for i in 0..100 {
-        let x = if i % 3 == 0 { "".to_string() } else { i.to_string() };
+        let x = if i % 3 == 0 {
+            "".to_string()
+        } else {
+            i.to_string()
+        };
         let y = if i < 5 { "rare" } else { "common" };
         text.push_str(&format!("{x},{y}\n"));
     }
@@ -86,7 +106,10 @@ fn target_relations_rank_the_informative_feature_first() {
     for i in 0..300u64 {
         let noise = (i * 7919) % 101;
         let y = i % 3;
-        text.push_str(&format!("{noise},{},{y}\n", y as f64 * 10.0 + (i % 5) as f64));
+        text.push_str(&format!(
+            "{noise},{},{y}\n",
+            y as f64 * 10.0 + (i % 5) as f64
+        ));
     }
     let p = profile(&parse_table("t.csv", &text).unwrap(), Some("y"), 5);
     let rel = p.target.unwrap();
@@ -102,7 +125,12 @@ fn target_relations_rank_the_informative_feature_first() {
 fn regression_targets_use_the_correlation_ratio() {
     let mut text = String::from("x,z,y\n");
     for i in 0..200 {
-        text.push_str(&format!("{},{},{}\n", i * 3, (i * 31) % 17, 6.0 * i as f64 + 0.5));
+        text.push_str(&format!(
+            "{},{},{}\n",
+            i * 3,
+            (i * 31) % 17,
+            6.0 * i as f64 + 0.5
+        ));
     }
     let p = profile(&parse_table("t.csv", &text).unwrap(), Some("y"), 5);
     let rel = p.target.unwrap();
@@ -119,7 +147,10 @@ fn the_default_recipe_follows_the_profile() {
         panic!("{steps:?}")
     };
     for c in ["id", "constant", "note", "email"] {
-        assert!(columns.contains(&c.to_string()), "{c} not dropped: {columns:?}");
+        assert!(
+            columns.contains(&c.to_string()),
+            "{c} not dropped: {columns:?}"
+        );
     }
     assert!(steps.iter().any(|s| matches!(s, Step::DateParts { .. })));
     assert!(

@@ -13,7 +13,11 @@ pub fn default_recipe(frame: &Frame, target: Option<&str>) -> Recipe {
     let mut scale = Vec::new();
     let mut one_hot = Vec::new();
     let mut has_time = false;
-    for c in frame.columns.iter().filter(|c| Some(c.name.as_str()) != target) {
+    for c in frame
+        .columns
+        .iter()
+        .filter(|c| Some(c.name.as_str()) != target)
+    {
         let name = c.name.clone();
         let all_missing = c.missing() == c.data.len();
         if all_missing || c.distinct() <= 1 || c.kind == ColumnType::Text || id_like(c) {

@@ -192,7 +192,10 @@ fn describe_inputs(inputs: &mut [InputColumn], table: &[Column]) {
                 }
                 let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
                 ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-                input.default = ranked.first().map(|(v, _)| v.to_string()).unwrap_or_default();
+                input.default = ranked
+                    .first()
+                    .map(|(v, _)| v.to_string())
+                    .unwrap_or_default();
                 if c.kind != ColumnType::Text {
                     let mut cats: Vec<String> = ranked
                         .iter()
@@ -337,7 +340,9 @@ fn fit_step(
                         let (q1, q3) = (quantile(&s, 0.25), quantile(&s, 0.75));
                         (q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1))
                     }
-                    Clip::Percentiles(lo, hi) => (quantile(&s, lo / 100.0), quantile(&s, hi / 100.0)),
+                    Clip::Percentiles(lo, hi) => {
+                        (quantile(&s, lo / 100.0), quantile(&s, hi / 100.0))
+                    }
                 };
                 out.push(FittedStep::Clip {
                     column: name.to_string(),
@@ -352,10 +357,7 @@ fn fit_step(
                 let (center, spread) = match method {
                     Scale::Standard => mean_std(&s),
                     Scale::MinMax => (s[0], s[s.len() - 1] - s[0]),
-                    Scale::Robust => (
-                        quantile(&s, 0.5),
-                        quantile(&s, 0.75) - quantile(&s, 0.25),
-                    ),
+                    Scale::Robust => (quantile(&s, 0.5), quantile(&s, 0.75) - quantile(&s, 0.25)),
                 };
                 out.push(FittedStep::Scale {
                     column: name.to_string(),
@@ -448,10 +450,7 @@ fn fit_step(
                     }
                 };
                 if let Some(problem) = problem {
-                    return Err(ctx.err(format!(
-                        "{problem} at character {} of \"{expr}\"",
-                        at + 1
-                    )));
+                    return Err(ctx.err(format!("{problem} at character {} of \"{expr}\"", at + 1)));
                 }
             }
             out.push(FittedStep::Formula {

@@ -179,10 +179,13 @@ impl FittedRecipe {
             .features
             .iter()
             .map(|f| {
-                table.iter().find(|c| &c.name == f).and_then(|c| match &c.data {
-                    ColumnData::Numeric(v) => Some(v),
-                    ColumnData::Categorical(_) => None,
-                })
+                table
+                    .iter()
+                    .find(|c| &c.name == f)
+                    .and_then(|c| match &c.data {
+                        ColumnData::Numeric(v) => Some(v),
+                        ColumnData::Categorical(_) => None,
+                    })
             })
             .collect();
         let mut out = Vec::with_capacity(n * self.width());

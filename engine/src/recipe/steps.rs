@@ -17,7 +17,10 @@ fn position(table: &[Column], name: &str) -> Option<usize> {
 pub fn texts(c: &Column) -> Vec<Option<String>> {
     match &c.data {
         ColumnData::Categorical(v) => v.clone(),
-        ColumnData::Numeric(v) => v.iter().map(|x| x.map(|x| format_typed(c.kind, x))).collect(),
+        ColumnData::Numeric(v) => v
+            .iter()
+            .map(|x| x.map(|x| format_typed(c.kind, x)))
+            .collect(),
     }
 }
 
@@ -66,11 +69,19 @@ pub fn apply(step: &FittedStep, table: &mut Vec<Column>) {
             };
             let n = table[i].data.len();
             let flags: Vec<Option<f64>> = (0..n)
-                .map(|r| Some(if table[i].data.is_missing(r) { 1.0 } else { 0.0 }))
+                .map(|r| {
+                    Some(if table[i].data.is_missing(r) {
+                        1.0
+                    } else {
+                        0.0
+                    })
+                })
                 .collect();
             match (&mut table[i].data, fill) {
                 (ColumnData::Numeric(v), Fill::Number(x)) => {
-                    v.iter_mut().filter(|c| c.is_none()).for_each(|c| *c = Some(*x));
+                    v.iter_mut()
+                        .filter(|c| c.is_none())
+                        .for_each(|c| *c = Some(*x));
                 }
                 (ColumnData::Categorical(v), Fill::Text(t)) => {
                     v.iter_mut()
@@ -112,12 +123,9 @@ pub fn apply(step: &FittedStep, table: &mut Vec<Column>) {
             let width = levels.len() + usize::from(*other);
             let mut cols = vec![Vec::with_capacity(values.len()); width];
             for v in &values {
-                let hot = v.as_deref().and_then(|v| {
-                    index
-                        .get(v)
-                        .copied()
-                        .or(other.then_some(levels.len()))
-                });
+                let hot = v
+                    .as_deref()
+                    .and_then(|v| index.get(v).copied().or(other.then_some(levels.len())));
                 for (j, col) in cols.iter_mut().enumerate() {
                     col.push(Some(if hot == Some(j) { 1.0 } else { 0.0 }));
                 }
@@ -174,7 +182,9 @@ pub fn apply(step: &FittedStep, table: &mut Vec<Column>) {
             replace(table, i, new);
         }
         FittedStep::Bin { column, edges } => {
-            map_numbers(table, column, |x| edges.iter().filter(|&&e| x > e).count() as f64);
+            map_numbers(table, column, |x| {
+                edges.iter().filter(|&&e| x > e).count() as f64
+            });
             if let Some(i) = position(table, column) {
                 table[i].kind = ColumnType::Integer;
             }

@@ -93,7 +93,11 @@ fn text_rows_transform_exactly_like_frame_rows() {
 fn one_hot_keeps_top_levels_and_sends_the_rest_to_other() {
     let mut text = String::from("c,y\n");
     for i in 0..100 {
-        let c = if i < 60 { ["a", "b"][i % 2] } else { ["c", "d", "e", "f"][i % 4] };
+        let c = if i < 60 {
+            ["a", "b"][i % 2]
+        } else {
+            ["c", "d", "e", "f"][i % 4]
+        };
         text.push_str(&format!("{c},{}\n", i % 2));
     }
     let f = frame(&text);
@@ -104,7 +108,11 @@ fn one_hot_keeps_top_levels_and_sends_the_rest_to_other() {
     }]);
     let fitted = FittedRecipe::fit(&r, &f, "y", &rows).unwrap();
     assert_eq!(fitted.features, vec!["c=a", "c=b", "c=other"]);
-    assert!(fitted.notes[0].contains("2 most frequent of 6"), "{:?}", fitted.notes);
+    assert!(
+        fitted.notes[0].contains("2 most frequent of 6"),
+        "{:?}",
+        fitted.notes
+    );
     let unseen = fitted
         .transform_text(|_| Some("never-seen".to_string()))
         .unwrap();
@@ -171,7 +179,10 @@ fn mistakes_in_a_recipe_name_the_step_and_the_place() {
         name: "r".into(),
         expr: "y * 2".into(),
     }]);
-    assert!(err.to_string().contains("the target \"y\" cannot be used"), "{err}");
+    assert!(
+        err.to_string().contains("the target \"y\" cannot be used"),
+        "{err}"
+    );
     let err = fit(vec![
         Step::Drop {
             columns: cols(&["age"]),

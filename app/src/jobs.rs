@@ -1,0 +1,245 @@
+//! Data jobs the studio starts in the engine worker: importing and re-profiling a table,
+//! removing or hashing a column, and the train spec every training-like job shares. Results
+//! land in the project that asked, through [`Studio::edit_project`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kiln_protocol::project::{Dataset, DevicePreference, ModelKind, Project, SplitSpec, TrainSpec};
+use kiln_protocol::recipe::{ColumnType, Recipe};
+use kiln_protocol::worker::{Redaction, WorkerEvent, WorkerRequest};
+
+use leptos::prelude::*;
+
+use crate::state::Studio;
+use crate::worker;
+
+/// Reads a table in the worker (with progress); on success it becomes the project's dataset.
+/// A file that cannot be read leaves the project exactly as it was.
+pub fn import(studio: Studio, file_name: String, text: String) {
+    let Some(project_id) = studio.current.get_untracked() else {
+        return;
+    };
+    studio.notice.set(None);
+    studio.error.set(None);
+    studio.importing.set(Some((file_name.clone(), 0.0)));
+    let text: Arc<str> = text.into();
+    let request_text = text.to_string();
+    let request_name = file_name.clone();
+    worker::submit(
+        move |job_id| WorkerRequest::Profile {
+            job_id,
+            file_name: request_name,
+            text: request_text,
+            types: BTreeMap::new(),
+            target: None,
+        },
+        move |event| match event {
+            WorkerEvent::Progress { fraction, .. } => {
+                studio.importing.set(Some((file_name.clone(), fraction)));
+            }
+            WorkerEvent::Profiled { profile, .. } => {
+                studio.importing.set(None);
+                let rows = profile.rows;
+                let cols = profile.columns.len();
+                let last = profile.columns.last().map(|c| c.name.clone());
+                let mut target = None;
+                studio.edit_project(&project_id, |p| {
+                    p.target = p
+                        .target
+                        .clone()
+                        .filter(|t| profile.columns.iter().any(|c| &c.name == t))
+                        .or(last);
+                    target.clone_from(&p.target);
+                    p.recipe = None;
+                    p.dataset = Some(Dataset {
+                        file_name: file_name.clone(),
+                        text: text.clone(),
+                        profile,
+                        types: BTreeMap::new(),
+                    });
+                });
+                studio.tell(format!("Loaded {file_name}: {rows} rows, {cols} columns."));
+                // Profile again against the target, for relations and leak warnings.
+                if target.is_some() {
+                    reprofile(studio, &project_id);
+                }
+            }
+            WorkerEvent::Failed { error, .. } => {
+                studio.importing.set(None);
+                studio.fail(format!(
+                    "Could not import {file_name}: {}. The project was not changed.",
+                    error.message
+                ));
+            }
+            _ => {}
+        },
+    );
+}
+
+/// Profiles the project's data again with its current column types and target.
+pub fn reprofile(studio: Studio, project_id: &str) {
+    let Some(project) = studio
+        .projects
+        .with_untracked(|ps| ps.iter().find(|p| p.id == project_id).cloned())
+    else {
+        return;
+    };
+    let Some(dataset) = project.dataset else {
+        return;
+    };
+    let project_id = project_id.to_string();
+    let (file_name, text, types) = (dataset.file_name, dataset.text, dataset.types);
+    let sent_types = types.clone();
+    studio.importing.set(Some((file_name.clone(), 0.0)));
+    let request_name = file_name.clone();
+    let request_text = text.to_string();
+    worker::submit(
+        move |job_id| WorkerRequest::Profile {
+            job_id,
+            file_name: request_name,
+            text: request_text,
+            types: sent_types,
+            target: project.target,
+        },
+        move |event| match event {
+            WorkerEvent::Progress { fraction, .. } => {
+                studio.importing.set(Some((file_name.clone(), fraction)));
+            }
+            WorkerEvent::Profiled { profile, .. } => {
+                studio.importing.set(None);
+                studio.edit_project(&project_id, |p| {
+                    if let Some(d) = &mut p.dataset
+                        && Arc::ptr_eq(&d.text, &text)
+                    {
+                        d.profile = profile;
+                        d.types.clone_from(&types);
+                    }
+                });
+            }
+            WorkerEvent::Failed { error, .. } => {
+                studio.importing.set(None);
+                studio.fail(format!("Could not profile the data: {}", error.message));
+            }
+            _ => {}
+        },
+    );
+}
+
+/// Sets a column's type (or back to the inferred one) and profiles again.
+pub fn set_type(studio: Studio, column: String, kind: Option<ColumnType>) {
+    let Some(id) = studio.current.get_untracked() else {
+        return;
+    };
+    studio.edit_project(&id, |p| {
+        if let Some(d) = &mut p.dataset {
+            match kind {
+                Some(k) => d.types.insert(column, k),
+                None => d.types.remove(&column),
+            };
+        }
+    });
+    reprofile(studio, &id);
+}
+
+/// Removes a column from the data or replaces its values by salted hashes, then profiles
+/// the rewritten table.
+pub fn redact(studio: Studio, column: String, mode: Redaction) {
+    let Some(project) = studio.project_untracked() else {
+        return;
+    };
+    let Some(dataset) = project.dataset else {
+        return;
+    };
+    let project_id = project.id.clone();
+    let salt = format!("{:x}", (js_sys::Math::random() * 1e15) as u64);
+    let what = match mode {
+        Redaction::Drop => "removed from",
+        Redaction::Hash => "hashed in",
+    };
+    let request_column = column.clone();
+    worker::submit(
+        move |job_id| WorkerRequest::Redact {
+            job_id,
+            file_name: dataset.file_name,
+            text: dataset.text.to_string(),
+            column: request_column,
+            mode,
+            salt,
+        },
+        move |event| match event {
+            WorkerEvent::Redacted {
+                file_name, text, ..
+            } => {
+                studio.edit_project(&project_id, |p| {
+                    if let Some(d) = &mut p.dataset {
+                        d.file_name = file_name;
+                        d.text = text.into();
+                    }
+                    if mode == Redaction::Drop && p.target.as_deref() == Some(column.as_str()) {
+                        p.target = None;
+                    }
+                });
+                studio.tell(format!(
+                    "\"{column}\" was {what} the data kept in this project."
+                ));
+                reprofile(studio, &project_id);
+            }
+            WorkerEvent::Failed { error, .. } => studio.fail(error.message),
+            _ => {}
+        },
+    );
+}
+
+/// The recipe a run of this project uses: the one edited on the Prepare page, else the
+/// profile's default; with the Data page's column types.
+pub fn recipe_of(project: &Project) -> Option<Recipe> {
+    let dataset = project.dataset.as_ref()?;
+    let mut recipe = project
+        .recipe
+        .clone()
+        .unwrap_or_else(|| dataset.profile.default_recipe.clone());
+    recipe.types.clone_from(&dataset.types);
+    Some(recipe)
+}
+
+/// Training options chosen on the Train page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOptions {
+    pub model: ModelKind,
+    pub epochs: u32,
+    pub split: SplitSpec,
+    pub holdout: f64,
+    pub cv_folds: u32,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            model: ModelKind::Linear,
+            epochs: 100,
+            split: SplitSpec::Auto,
+            holdout: 0.2,
+            cv_folds: 0,
+        }
+    }
+}
+
+pub fn spec_for(studio: Studio, project: &Project, options: &RunOptions) -> Option<TrainSpec> {
+    Some(TrainSpec {
+        task: project.task,
+        target: project.target.clone()?,
+        model: options.model,
+        device: if studio.force_cpu.get_untracked() {
+            DevicePreference::Cpu
+        } else {
+            DevicePreference::Auto
+        },
+        seed: 42,
+        holdout: options.holdout,
+        epochs: options.epochs,
+        split: options.split.clone(),
+        cv_folds: options.cv_folds,
+        recipe: recipe_of(project),
+    })
+}
