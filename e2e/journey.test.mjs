@@ -26,8 +26,8 @@ test("a new project loads the iris sample and previews types and missing counts"
   await page.goto(kiln.url);
   await createIrisProject(page, "Iris species");
   assert.equal(await page.textContent(byTestId("project-title")), "Iris species");
-  assert.equal(await page.textContent(byTestId("col-type-sepal_length")), "numeric");
-  assert.equal(await page.textContent(byTestId("col-type-species")), "categorical");
+  assert.equal(await page.inputValue(byTestId("col-type-sepal_length")), "float");
+  assert.equal(await page.inputValue(byTestId("col-type-species")), "categorical");
   assert.equal(await page.textContent(byTestId("col-missing-petal_width")), "0 missing");
   assert.equal(await page.locator(`${byTestId("preview-table")} tbody tr`).count(), 20);
 });

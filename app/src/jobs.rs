@@ -26,13 +26,20 @@ pub fn import(studio: Studio, file_name: String, text: String) {
     let text: Arc<str> = text.into();
     let request_text = text.to_string();
     let request_name = file_name.clone();
+    // Keep the target when the new file has that column; the worker otherwise profiles
+    // against the last column, the studio's default target.
+    let target = studio.projects.with_untracked(|ps| {
+        ps.iter()
+            .find(|p| p.id == project_id)
+            .and_then(|p| p.target.clone())
+    });
     worker::submit(
         move |job_id| WorkerRequest::Profile {
             job_id,
             file_name: request_name,
             text: request_text,
             types: BTreeMap::new(),
-            target: None,
+            target,
         },
         move |event| match event {
             WorkerEvent::Progress { fraction, .. } => {
@@ -43,14 +50,9 @@ pub fn import(studio: Studio, file_name: String, text: String) {
                 let rows = profile.rows;
                 let cols = profile.columns.len();
                 let last = profile.columns.last().map(|c| c.name.clone());
-                let mut target = None;
+                let profiled = profile.target.as_ref().map(|t| t.target.clone());
                 studio.edit_project(&project_id, |p| {
-                    p.target = p
-                        .target
-                        .clone()
-                        .filter(|t| profile.columns.iter().any(|c| &c.name == t))
-                        .or(last);
-                    target.clone_from(&p.target);
+                    p.target = profiled.or(last);
                     p.recipe = None;
                     p.dataset = Some(Dataset {
                         file_name: file_name.clone(),
@@ -60,10 +62,6 @@ pub fn import(studio: Studio, file_name: String, text: String) {
                     });
                 });
                 studio.tell(format!("Loaded {file_name}: {rows} rows, {cols} columns."));
-                // Profile again against the target, for relations and leak warnings.
-                if target.is_some() {
-                    reprofile(studio, &project_id);
-                }
             }
             WorkerEvent::Failed { error, .. } => {
                 studio.importing.set(None);

@@ -50,7 +50,10 @@ pub fn profile(
                 loss: None,
                 device: None,
             });
-            let target = target.filter(|t| frame.column(t).is_some());
+            // The studio's default target is the last column.
+            let target = target
+                .filter(|t| frame.column(t).is_some())
+                .or_else(|| frame.columns.last().map(|c| c.name.as_str()));
             WorkerEvent::Profiled {
                 job_id,
                 profile: profile_frame(&frame, target, PREVIEW_ROWS),

@@ -132,14 +132,40 @@ fn read_file(studio: Studio, file: web_sys::File) {
         return;
     }
     spawn_local(async move {
-        match JsFuture::from(file.text()).await {
-            Ok(text) => match text.as_string() {
-                Some(text) => jobs::import(studio, name, text),
-                None => studio.fail(format!("{name} is not a text file.")),
-            },
-            Err(_) => studio.fail(format!("The browser could not read {name}.")),
+        let Ok(buffer) = JsFuture::from(file.array_buffer()).await else {
+            studio.fail(format!("The browser could not read {name}."));
+            return;
+        };
+        // Decoded here, strictly: the browser's own decoding would silently replace bad bytes.
+        match String::from_utf8(js_sys::Uint8Array::new(&buffer).to_vec()) {
+            Ok(text) => jobs::import(studio, name, text),
+            Err(e) => studio.fail(format!(
+                "Could not import {name}: {}. The project was not changed.",
+                describe_bad_text(e.as_bytes(), e.utf8_error().valid_up_to())
+            )),
         }
     });
+}
+
+/// Where a file stops being UTF-8 text, in the words the engine uses for other read errors.
+fn describe_bad_text(bytes: &[u8], offset: usize) -> String {
+    if let Some(at) = bytes
+        .iter()
+        .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
+    {
+        return format!("this does not look like a text table (found binary data near byte {at})");
+    }
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = 1 + before[line_start..]
+        .iter()
+        .filter(|&&b| matches!(b, b',' | b';' | b'\t' | b'|'))
+        .count();
+    format!("line {line}, column {column}: the text is not valid UTF-8; save the file as UTF-8")
 }
 
 fn load_sample(studio: Studio, file: &'static str) {

@@ -24,20 +24,17 @@ pub fn PredictForm(artifact: serde_json::Value, fields: Vec<InputField>) -> impl
         .zip(values.iter().map(|(_, v)| *v))
         .map(|(field, value)| {
             let testid = format!("predict-input-{}", field.name);
-            // Numbers, dates and inputs without known values are typed in.
-            let control = if field.numeric || field.categories.is_empty() {
-                view! {
-                    <input data-testid=testid inputmode="decimal" prop:value=move || value.get()
-                        on:input=move |ev| value.set(event_target_value(&ev)) />
-                }
-                .into_any()
-            } else {
-                view! {
-                    <select data-testid=testid on:change=move |ev| value.set(event_target_value(&ev))>
-                        {field.categories.iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
-                    </select>
-                }
-                .into_any()
+            // Categories are typed too (with suggestions), so a value never seen in training
+            // or an empty (missing) one can be tried; the recipe handles both.
+            let list = format!("values-{}", field.name);
+            let control = view! {
+                <input data-testid=testid prop:value=move || value.get()
+                    inputmode=if field.numeric { "decimal" } else { "text" }
+                    list=(!field.categories.is_empty()).then(|| list.clone())
+                    on:input=move |ev| value.set(event_target_value(&ev)) />
+                <datalist id=list.clone()>
+                    {field.categories.iter().map(|c| view! { <option value=c.clone()></option> }).collect_view()}
+                </datalist>
             };
             view! { <label class="field">{field.name.clone()}" "{control}</label> }
         })

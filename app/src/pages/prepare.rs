@@ -13,12 +13,11 @@ use wasm_bindgen_futures::JsFuture;
 use crate::jobs::{self, recipe_of};
 use crate::pages::deploy::data_url;
 use crate::pages::prepare_form::AddStep;
-use crate::state::{Page, use_studio};
+use crate::state::{Page, Studio, use_studio};
 use crate::worker;
 
 /// Replaces the project's recipe steps (the column types stay with the data).
-pub fn set_steps(steps: Vec<Step>) {
-    let studio = use_studio();
+pub fn set_steps(studio: Studio, steps: Vec<Step>) {
     studio.edit(|p| {
         p.recipe = Some(Recipe {
             types: Default::default(),
@@ -27,8 +26,8 @@ pub fn set_steps(steps: Vec<Step>) {
     });
 }
 
-fn current_steps() -> Vec<Step> {
-    use_studio()
+fn current_steps(studio: Studio) -> Vec<Step> {
+    studio
         .project()
         .and_then(|p| recipe_of(&p))
         .map(|r| r.steps)
@@ -178,7 +177,7 @@ fn StepsList() -> impl IntoView {
             </p>
             <ol data-testid="recipe-steps" class="recipe">
                 {move || {
-                    let steps = current_steps();
+                    let steps = current_steps(studio);
                     let n = steps.len();
                     steps.iter().enumerate().map(|(i, step)| {
                         view! {
@@ -186,11 +185,11 @@ fn StepsList() -> impl IntoView {
                                 <code class="op">{step.op()}</code>
                                 <span>{step.describe()}</span>
                                 <button aria-label="Move up" disabled=i == 0
-                                    on:click=move |_| { let mut s = current_steps(); s.swap(i, i - 1); set_steps(s); }>"↑"</button>
+                                    on:click=move |_| { let mut s = current_steps(studio); s.swap(i, i - 1); set_steps(studio, s); }>"↑"</button>
                                 <button aria-label="Move down" disabled=i + 1 == n
-                                    on:click=move |_| { let mut s = current_steps(); s.swap(i, i + 1); set_steps(s); }>"↓"</button>
+                                    on:click=move |_| { let mut s = current_steps(studio); s.swap(i, i + 1); set_steps(studio, s); }>"↓"</button>
                                 <button aria-label="Remove step" data-testid=format!("step-remove-{i}")
-                                    on:click=move |_| { let mut s = current_steps(); s.remove(i); set_steps(s); }>"✕"</button>
+                                    on:click=move |_| { let mut s = current_steps(studio); s.remove(i); set_steps(studio, s); }>"✕"</button>
                             </li>
                         }
                     }).collect_view()

@@ -138,7 +138,7 @@ pub fn AddStep() -> impl IntoView {
             .map(|r| r.steps)
             .unwrap_or_default();
         steps.push(step);
-        set_steps(steps);
+        set_steps(studio, steps);
         studio.error.set(None);
     };
     let is = move |o: &'static str| move || op.get() == o;

@@ -129,6 +129,7 @@ fn Warnings(profile: DatasetProfile) -> impl IntoView {
 
 #[component]
 fn Columns(profile: DatasetProfile) -> impl IntoView {
+    let studio = use_studio();
     let rows = profile
         .columns
         .into_iter()
@@ -141,7 +142,7 @@ fn Columns(profile: DatasetProfile) -> impl IntoView {
                 move |ev: leptos::ev::Event| {
                     let chosen = ColumnType::from_label(&event_target_value(&ev));
                     let kind = chosen.filter(|k| *k != inferred);
-                    jobs::set_type(use_studio(), name.clone(), kind);
+                    jobs::set_type(studio, name.clone(), kind);
                 }
             };
             let options = ColumnType::ALL
