@@ -145,13 +145,18 @@ test("the default recipe previews, a wrong formula is pointed at, a right one is
   await page.selectOption(byTestId("step-columns"), ["region"]);
   await page.selectOption(byTestId("step-strategy"), "most_frequent");
   await page.click(byTestId("add-step"));
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="recipe-step"]')].some((s) => s.textContent.includes("fill missing region with the most frequent")));
+  // Steps run in order: after one-hot encoding there is no "region" left to fill.
+  assert.match(await page.textContent(byTestId("recipe-error")), /step 7 \(impute\): there is no column "region" at this point/);
+  await page.click(byTestId("step-up-6"));
+  await page.click(byTestId("step-up-5"));
   await page.waitForSelector(`${byTestId("recipe-preview")} th:text-is("income_per_age")`);
+  const order = await page.locator(byTestId("recipe-step")).allTextContents();
+  assert.match(order[4], /fill missing region with the most frequent value/);
 
   const href = await page.getAttribute(byTestId("recipe-export"), "href");
   const exported = JSON.parse(decodeURIComponent(href.replace(/^data:application\/json;charset=utf-8,/, "")));
-  assert.equal(exported.steps.at(-2).op, "formula");
-  assert.equal(exported.steps.at(-2).expr, "log1p(income) / age");
+  assert.equal(exported.steps.at(-1).op, "formula");
+  assert.equal(exported.steps.at(-1).expr, "log1p(income) / age");
   // The studio's recipe trains the same from the command line.
   const dir = mkdtempSync(join(tmpdir(), "kiln-recipe-"));
   writeFileSync(join(dir, "recipe.json"), JSON.stringify(exported));

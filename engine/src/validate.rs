@@ -115,6 +115,23 @@ pub fn folds(prepared: &Prepared, k: usize) -> Result<Vec<Split>, TrainError> {
         .collect())
 }
 
+/// The recipe fitted on a fold's training rows, and both parts of the fold transformed by it.
+pub fn fit_fold(
+    prepared: &Prepared,
+    fold: &Split,
+) -> Result<(FittedRecipe, Vec<f64>, Vec<f64>), TrainError> {
+    let to_frame = |ix: &[usize]| ix.iter().map(|&i| prepared.rows[i]).collect::<Vec<_>>();
+    let recipe = FittedRecipe::fit(
+        &prepared.recipe_spec,
+        &prepared.frame,
+        &prepared.config.target,
+        &to_frame(&fold.train),
+    )?;
+    let x = recipe.transform_frame(&prepared.frame, &to_frame(&fold.train));
+    let x_val = recipe.transform_frame(&prepared.frame, &to_frame(&fold.holdout));
+    Ok((recipe, x, x_val))
+}
+
 /// Scores of k-fold cross-validation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CvScores {
@@ -136,21 +153,12 @@ pub fn cross_validate_linear(
     k: usize,
     cancel: &mut dyn FnMut(usize) -> ControlFlow<()>,
 ) -> Result<CvScores, TrainError> {
-    let target = &prepared.config.target;
-    let to_frame = |ix: &[usize]| ix.iter().map(|&i| prepared.rows[i]).collect::<Vec<_>>();
     let mut scores = Vec::new();
     for (f, fold) in folds(prepared, k)?.iter().enumerate() {
         if cancel(f).is_break() {
             return Err(TrainError::Cancelled);
         }
-        let recipe = FittedRecipe::fit(
-            &prepared.recipe_spec,
-            &prepared.frame,
-            target,
-            &to_frame(&fold.train),
-        )?;
-        let x = recipe.transform_frame(&prepared.frame, &to_frame(&fold.train));
-        let x_val = recipe.transform_frame(&prepared.frame, &to_frame(&fold.holdout));
+        let (recipe, x, x_val) = fit_fold(prepared, fold)?;
         let design = Design {
             x: &x,
             width: recipe.width(),

@@ -184,9 +184,9 @@ fn StepsList() -> impl IntoView {
                             <li data-testid="recipe-step">
                                 <code class="op">{step.op()}</code>
                                 <span>{step.describe()}</span>
-                                <button aria-label="Move up" disabled=i == 0
+                                <button aria-label="Move up" data-testid=format!("step-up-{i}") disabled=i == 0
                                     on:click=move |_| { let mut s = current_steps(studio); s.swap(i, i - 1); set_steps(studio, s); }>"↑"</button>
-                                <button aria-label="Move down" disabled=i + 1 == n
+                                <button aria-label="Move down" data-testid=format!("step-down-{i}") disabled=i + 1 == n
                                     on:click=move |_| { let mut s = current_steps(studio); s.swap(i, i + 1); set_steps(studio, s); }>"↓"</button>
                                 <button aria-label="Remove step" data-testid=format!("step-remove-{i}")
                                     on:click=move |_| { let mut s = current_steps(studio); s.remove(i); set_steps(studio, s); }>"✕"</button>
