@@ -108,6 +108,14 @@ impl Studio {
             .with(|ps| ps.iter().find(|p| p.id == id).cloned())
     }
 
+    /// The current project's column names (empty before data is imported).
+    pub fn column_names(&self) -> Vec<String> {
+        self.project()
+            .and_then(|p| p.dataset)
+            .map(|d| d.profile.columns.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default()
+    }
+
     /// The current project, read without subscribing.
     pub fn project_untracked(&self) -> Option<Project> {
         let id = self.current.get_untracked()?;

@@ -92,26 +92,7 @@ fn print_profile(p: &DatasetProfile) {
         "column", "type", "count", "missing", "distinct"
     );
     for c in &p.columns {
-        let summary = match (&c.stats, c.top.is_empty()) {
-            (Some(s), _) => {
-                let show = |x: f64| format_typed(c.kind, round(x));
-                format!(
-                    "min {} · median {} · mean {} · max {}",
-                    show(s.min),
-                    show(s.median),
-                    show(s.mean),
-                    show(s.max)
-                )
-            }
-            (None, false) => c
-                .top
-                .iter()
-                .take(3)
-                .map(|(v, n)| format!("{v} ({n})"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            (None, true) => String::new(),
-        };
+        let summary = c.summary(|x| format_typed(c.kind, round(x)));
         let kind = match c.inferred {
             Some(i) if i != c.kind => format!("{}*", c.kind.label()),
             _ => c.kind.label().to_string(),

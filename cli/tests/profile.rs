@@ -1,15 +1,9 @@
 //! `kiln profile` and `kiln train --recipe/--split/--cv` from a shell.
 #![allow(clippy::unwrap_used)]
 
-use std::process::Command;
+mod common;
 
-fn kiln(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .unwrap()
-}
+use common::kiln;
 
 fn ok(out: &std::process::Output) -> serde_json::Value {
     assert!(

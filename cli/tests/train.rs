@@ -1,15 +1,9 @@
 //! `kiln train` from a shell, as a person would run it.
 #![allow(clippy::unwrap_used)]
 
-use std::process::Command;
+mod common;
 
-fn kiln(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .unwrap()
-}
+use common::kiln;
 
 #[test]
 fn train_prints_holdout_metrics_as_json() {

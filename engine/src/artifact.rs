@@ -138,6 +138,13 @@ impl Artifact {
         if layers.windows(2).any(|w| w[0].outputs != w[1].inputs) {
             return bad("consecutive layers do not connect".into());
         }
+        for step in &self.recipe.steps {
+            if let crate::recipe::FittedStep::Formula { name, expr } = step
+                && let Err(e) = crate::formula::Formula::parse(expr)
+            {
+                return bad(format!("the formula of \"{name}\" does not parse: {e}"));
+            }
+        }
         if self.recipe.fills.len() != self.recipe.features.len() {
             return bad("the recipe's features and fill values differ in number".into());
         }

@@ -53,6 +53,29 @@ pub struct ColumnProfile {
     pub top: Vec<(String, u64)>,
 }
 
+impl ColumnProfile {
+    /// One line: the range and centre of a numeric column (numbers written by `show`), else
+    /// its three most frequent values with their counts.
+    pub fn summary(&self, show: impl Fn(f64) -> String) -> String {
+        match &self.stats {
+            Some(s) => format!(
+                "min {} · median {} · mean {} · max {}",
+                show(s.min),
+                show(s.median),
+                show(s.mean),
+                show(s.max)
+            ),
+            None => self
+                .top
+                .iter()
+                .take(3)
+                .map(|(v, n)| format!("{v} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NumericStats {
     pub min: f64,

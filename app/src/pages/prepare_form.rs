@@ -59,21 +59,10 @@ pub fn AddStep() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let expr = RwSignal::new(String::new());
     let available = move || {
-        let project = studio.project();
-        let target = project.as_ref().and_then(|p| p.target.clone());
-        project
-            .and_then(|p| p.dataset)
-            .map(|d| {
-                d.profile
-                    .columns
-                    .into_iter()
-                    .map(|c| c.name)
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|c| Some(c) != target.as_ref())
-            .collect::<Vec<_>>()
+        let target = studio.project().and_then(|p| p.target);
+        let mut names = studio.column_names();
+        names.retain(|c| Some(c) != target.as_ref());
+        names
     };
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

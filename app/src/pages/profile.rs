@@ -2,7 +2,7 @@
 //! per column with its type (which the person can change), statistics and a small chart,
 //! correlations, relations to the target, and the first rows.
 
-use kiln_protocol::profile::{ColumnProfile, DatasetProfile, WarningKind};
+use kiln_protocol::profile::{DatasetProfile, WarningKind};
 use kiln_protocol::recipe::ColumnType;
 use kiln_protocol::worker::Redaction;
 use leptos::prelude::*;
@@ -20,25 +20,6 @@ fn number(x: f64, kind: ColumnType) -> String {
             .unwrap_or_default(),
         _ if x.abs() >= 1e5 || x.fract() == 0.0 => format!("{x:.0}"),
         _ => format!("{x:.3}"),
-    }
-}
-
-fn summary(c: &ColumnProfile) -> String {
-    match &c.stats {
-        Some(s) => format!(
-            "min {} · median {} · mean {} · max {}",
-            number(s.min, c.kind),
-            number(s.median, c.kind),
-            number(s.mean, c.kind),
-            number(s.max, c.kind)
-        ),
-        None => c
-            .top
-            .iter()
-            .take(3)
-            .map(|(v, n)| format!("{v} ({n})"))
-            .collect::<Vec<_>>()
-            .join(", "),
     }
 }
 
@@ -166,7 +147,7 @@ fn Columns(profile: DatasetProfile) -> impl IntoView {
                     <td>{c.count}</td>
                     <td data-testid=format!("col-missing-{name}")>{format!("{} missing", c.missing)}</td>
                     <td>{c.distinct}</td>
-                    <td class="summary">{summary(&c)}</td>
+                    <td class="summary">{c.summary(|x| number(x, c.kind))}</td>
                     <td><MiniChart column=c.clone() /></td>
                 </tr>
             }

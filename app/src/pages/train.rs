@@ -86,19 +86,7 @@ pub fn TrainPage() -> impl IntoView {
             ..Training::default()
         }));
     };
-    let columns = move || {
-        studio
-            .project()
-            .and_then(|p| p.dataset)
-            .map(|d| {
-                d.profile
-                    .columns
-                    .into_iter()
-                    .map(|c| c.name)
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
+    let columns = move || studio.column_names();
     view! {
         <section class="page" aria-labelledby="train-heading">
             <h2 id="train-heading">"Train"</h2>
@@ -190,19 +178,7 @@ fn SplitOptions() -> impl IntoView {
             SplitSpec::Time { .. } => "time",
         })
     };
-    let columns = move || {
-        studio
-            .project()
-            .and_then(|p| p.dataset)
-            .map(|d| {
-                d.profile
-                    .columns
-                    .into_iter()
-                    .map(|c| c.name)
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
+    let columns = move || studio.column_names();
     let set_split = move |method: &str, column: Option<String>| {
         let column = column
             .or_else(|| {

@@ -191,7 +191,7 @@ impl FittedRecipe {
         let mut out = Vec::with_capacity(n * self.width());
         for r in 0..n {
             for (c, fill) in columns.iter().zip(&self.fills) {
-                out.push(c.and_then(|v| v[r]).unwrap_or(*fill));
+                out.push(c.and_then(|v| v.get(r).copied().flatten()).unwrap_or(*fill));
             }
         }
         out

@@ -201,7 +201,11 @@ pub fn apply(step: &FittedStep, table: &mut Vec<Column>) {
                         })
                         .collect();
                     (0..n)
-                        .map(|r| f.eval(&|col| numeric.get(col).and_then(|v| v[r])))
+                        .map(|r| {
+                            f.eval(&|col| {
+                                numeric.get(col).and_then(|v| v.get(r).copied().flatten())
+                            })
+                        })
                         .collect()
                 }
                 // Fitting parsed it; a damaged artifact yields missing values, not a crash.
