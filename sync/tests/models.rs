@@ -16,14 +16,8 @@ use serde_json::{Value, json};
 
 /// A real model artifact: a linear classifier of the iris sample, trained with `seed`.
 fn iris_artifact(seed: u64) -> Value {
-    let config = TrainConfig {
-        task: Task::Classification,
-        target: "species".to_owned(),
-        family: Family::Linear,
-        seed,
-        holdout: 0.2,
-        epochs: 1,
-    };
+    let mut config = TrainConfig::new(Task::Classification, "species", Family::Linear);
+    config.seed = seed;
     let text = include_str!("../../static/samples/iris.csv");
     let prepared = prepare("iris.csv", text, &config).unwrap();
     let outcome = train_linear(&prepared, &mut |_| ControlFlow::Continue(())).unwrap();
