@@ -13,17 +13,17 @@
 //
 // The CSV is fetched into the page once (timed, reported apart); worker start-up / wasm
 // instantiation is timed and reported apart too. Each side runs RUNS times (the median is
-// reported), Kiln first, in the same worker / database. The page, the DuckDB files and the CSV
+// reported), Kiln first (DuckDB first with --duckdb-first), in the same worker / database. The page, the DuckDB files and the CSV
 // come from a small node http server on another port (CORS on); the page is an empty 404
 // document of the Kiln origin, so the studio app never loads beside the benchmark.
 //
 // Usage (from the repository root; see bench/browser/run.sh):
-//   node bench/browser/parse.mjs [FILE.csv] [--duckdb-only]
+//   node bench/browser/parse.mjs [FILE.csv] [--duckdb-only] [--duckdb-first]
 // Env: KILN_BIN (default ${CARGO_TARGET_DIR:-target}/release/kiln), KILN_DIST (default dist),
 //      CHROMIUM (default /usr/bin/chromium), RUNS (default 3).
 
 import { spawn, execFileSync } from "node:child_process";
-import { createReadStream, mkdtempSync, rmSync, statSync, existsSync } from "node:fs";
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, existsSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, resolve, sep } from "node:path";
@@ -49,6 +49,7 @@ const CHROMIUM_ARGS = [
 
 const args = process.argv.slice(2);
 const duckdbOnly = args.includes("--duckdb-only");
+const duckdbFirst = args.includes("--duckdb-first");
 let csvPath = args.find((a) => !a.startsWith("--"));
 
 const median = (xs) => {
@@ -250,7 +251,7 @@ async function main() {
   const page = context.pages()[0] || (await context.newPage());
   const errors = [];
   const origin = kiln ? kiln.url : stat.url;
-  const result = { file: csvPath, bytes, chromium: browserVersion, runs: RUNS, kiln: null, duckdb: null };
+  const result = { file: csvPath, bytes, chromium: browserVersion, runs: RUNS, order: duckdbFirst ? "duckdb first" : "kiln first", kiln: null, duckdb: null };
   try {
     // An empty 404 page of the origin: a real document from the loopback address (a page
     // answered by route interception counts as public and may not fetch from loopback), and
@@ -261,16 +262,25 @@ async function main() {
     await page.evaluate(addImportMap, importMap(stat.url));
     const fetched = await page.evaluate(fetchText, `${stat.url}/bench.csv`);
     result.fetch_ms = fetched.fetch_ms;
-    if (kiln) {
+    const runKiln = async () => {
       const start = await page.evaluate(kilnStart);
       const runs = [];
       for (let i = 1; i <= RUNS; i++) runs.push(await page.evaluate(kilnRun, i));
       result.kiln = { ...start, runs };
+    };
+    const runDuck = async () => {
+      const start = await page.evaluate(duckStart, stat.url);
+      const runs = [];
+      for (let i = 1; i <= RUNS; i++) runs.push(await page.evaluate(duckRun));
+      result.duckdb = { ...start, runs };
+    };
+    if (duckdbFirst) {
+      await runDuck();
+      if (kiln) await runKiln();
+    } else {
+      if (kiln) await runKiln();
+      await runDuck();
     }
-    const start = await page.evaluate(duckStart, stat.url);
-    const runs = [];
-    for (let i = 1; i <= RUNS; i++) runs.push(await page.evaluate(duckRun));
-    result.duckdb = { ...start, runs };
   } finally {
     await context.close();
     rmSync(profileDir, { recursive: true, force: true });
@@ -295,10 +305,11 @@ function report(r) {
   const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : "—");
   const rowsK = r.kiln ? r.kiln.runs[0].rows : undefined;
   const rowsD = r.duckdb ? r.duckdb.runs[0].rows : undefined;
-  console.log(`# Browser data loading: Kiln worker vs DuckDB-wasm ${r.duckdb?.version ?? ""}`);
+  const pkg = JSON.parse(readFileSync(join(NODE_MODULES, "@duckdb", "duckdb-wasm", "package.json"), "utf8"));
+  console.log(`# Browser data loading: Kiln worker vs DuckDB-wasm ${pkg.version} (DuckDB ${r.duckdb?.version ?? "?"})`);
   console.log();
   console.log(`${r.chromium}, headless; ${process.platform} ${process.arch}; file ${mb.toFixed(1)} MB ` +
-    `(${rowsK ?? rowsD} rows, ${r.kiln?.runs[0].columns ?? r.duckdb?.runs[0].columns ?? "?"} columns); median of ${r.runs} runs, ms; ` +
+    `(${rowsK ?? rowsD} rows, ${r.kiln?.runs[0].columns ?? r.duckdb?.runs[0].columns ?? "?"} columns); median of ${r.runs} runs, ms, ${r.order}; ` +
     `CSV fetched into the page once: ${ms(r.fetch_ms)} ms (not in the figures below).`);
   console.log();
   console.log("| side | start-up (not counted) | step | median ms | MB/s |");
