@@ -9,7 +9,7 @@ use kiln_protocol::profile::{
 };
 
 use crate::data::{Column, ColumnData, ColumnType, Frame};
-use crate::recipe::default_recipe;
+use crate::recipe::default_recipe_with;
 use crate::stats::{mean_std, quantile, skewness, sorted};
 
 const HISTOGRAM_BINS: usize = 20;
@@ -21,22 +21,62 @@ const HIGH_CARDINALITY: usize = 50;
 /// Relation strength from which a feature is suspected of leaking the target.
 const LEAK_STRENGTH: f64 = 0.95;
 
+/// What the profile needs of a column more than once, computed once: sorting a 100k-row
+/// column is most of the cost of profiling it.
+pub struct Facts {
+    /// Distinct non-missing values.
+    pub distinct: usize,
+    /// Finite values, ascending (numeric columns only).
+    pub sorted: Vec<f64>,
+    pub id_like: bool,
+}
+
+impl Facts {
+    pub fn of(c: &Column) -> Self {
+        let (distinct, sorted) = match &c.data {
+            ColumnData::Numeric(v) => {
+                let s = sorted(v.iter().flatten().copied());
+                let distinct = if s.is_empty() {
+                    0
+                } else {
+                    1 + s.windows(2).filter(|w| w[0] != w[1]).count()
+                };
+                (distinct, s)
+            }
+            ColumnData::Categorical(_) => (c.distinct(), Vec::new()),
+        };
+        let id_like = id_like_given(c, distinct, &sorted);
+        Self {
+            distinct,
+            sorted,
+            id_like,
+        }
+    }
+}
+
 /// Profiles a frame; `target` adds feature–target relations and target warnings.
 pub fn profile(frame: &Frame, target: Option<&str>, preview_rows: usize) -> DatasetProfile {
+    let facts: Vec<Facts> = frame.columns.iter().map(Facts::of).collect();
     let target = target.and_then(|t| frame.column(t));
     let mut warnings = Vec::new();
     let columns: Vec<ColumnProfile> = frame
         .columns
         .iter()
-        .map(|c| {
-            let p = column_profile(c);
-            warnings.extend(column_warnings(c, &p));
+        .zip(&facts)
+        .map(|(c, f)| {
+            let p = column_profile(c, f);
+            warnings.extend(column_warnings(c, &p, f));
             p
         })
         .collect();
-    let relations = target.map(|t| relations(frame, t));
+    let relations = target.map(|t| relations(frame, t, &facts));
     if let Some(t) = target {
-        warnings.extend(imbalance(t));
+        let i = frame
+            .columns
+            .iter()
+            .position(|c| c.name == t.name)
+            .unwrap_or(0);
+        warnings.extend(imbalance(t, facts[i].distinct));
     }
     if let Some(r) = &relations {
         for f in r.features.iter().filter(|f| f.strength >= LEAK_STRENGTH) {
@@ -57,15 +97,15 @@ pub fn profile(frame: &Frame, target: Option<&str>, preview_rows: usize) -> Data
         rows: frame.rows,
         columns,
         preview,
-        correlations: correlations(frame),
+        correlations: correlations(frame, &facts),
         target: relations,
         warnings,
-        default_recipe: default_recipe(frame, target.map(|t| t.name.as_str())),
+        default_recipe: default_recipe_with(frame, target.map(|t| t.name.as_str()), &facts),
         format: frame.format.clone(),
     }
 }
 
-fn column_profile(c: &Column) -> ColumnProfile {
+fn column_profile(c: &Column, facts: &Facts) -> ColumnProfile {
     let missing = c.missing();
     let count = c.data.len() - missing;
     let mut p = ColumnProfile {
@@ -74,27 +114,27 @@ fn column_profile(c: &Column) -> ColumnProfile {
         inferred: Some(c.inferred),
         count,
         missing,
-        distinct: c.distinct(),
+        distinct: facts.distinct,
         stats: None,
         histogram: None,
         top: Vec::new(),
     };
     match &c.data {
-        ColumnData::Numeric(v) if c.kind != ColumnType::Boolean => {
-            let s = sorted(v.iter().flatten().copied());
+        ColumnData::Numeric(_) if c.kind != ColumnType::Boolean => {
+            let s = &facts.sorted;
             if let (Some(&min), Some(&max)) = (s.first(), s.last()) {
-                let (mean, std) = mean_std(&s);
+                let (mean, std) = mean_std(s);
                 p.stats = Some(NumericStats {
                     min,
                     max,
                     mean,
                     std,
-                    q1: quantile(&s, 0.25),
-                    median: quantile(&s, 0.5),
-                    q3: quantile(&s, 0.75),
-                    skew: skewness(&s, mean, std),
+                    q1: quantile(s, 0.25),
+                    median: quantile(s, 0.5),
+                    q3: quantile(s, 0.75),
+                    skew: skewness(s, mean, std),
                 });
-                p.histogram = Some(histogram(&s, min, max));
+                p.histogram = Some(histogram(s, min, max));
             }
         }
         ColumnData::Numeric(v) => {
@@ -142,19 +182,19 @@ fn histogram(s: &[f64], min: f64, max: f64) -> Histogram {
 /// Whether a column looks like an identifier: nearly every value different, and (for
 /// integers) a consecutive run or an `id` name.
 pub fn id_like(c: &Column) -> bool {
+    Facts::of(c).id_like
+}
+
+fn id_like_given(c: &Column, distinct: usize, sorted: &[f64]) -> bool {
     let count = c.data.len() - c.missing();
     if count < 20 {
         return false;
     }
-    let distinct = c.distinct();
     match c.kind {
         ColumnType::Categorical => distinct as f64 > 0.9 * count as f64,
         ColumnType::Integer => {
-            let ColumnData::Numeric(v) = &c.data else {
-                return false;
-            };
-            let s = sorted(v.iter().flatten().copied());
-            let span = s.last().copied().unwrap_or(0.0) - s.first().copied().unwrap_or(0.0);
+            let span =
+                sorted.last().copied().unwrap_or(0.0) - sorted.first().copied().unwrap_or(0.0);
             let lower = c.name.to_ascii_lowercase();
             distinct == count
                 && (span + 1.0 == count as f64 || lower == "id" || lower.ends_with("_id"))
@@ -163,7 +203,7 @@ pub fn id_like(c: &Column) -> bool {
     }
 }
 
-fn column_warnings(c: &Column, p: &ColumnProfile) -> Vec<Warning> {
+fn column_warnings(c: &Column, p: &ColumnProfile, facts: &Facts) -> Vec<Warning> {
     let mut out = Vec::new();
     let mut warn = |kind, message: String| {
         out.push(Warning {
@@ -180,7 +220,7 @@ fn column_warnings(c: &Column, p: &ColumnProfile) -> Vec<Warning> {
             format!("\"{name}\" has a single value; it cannot help a model"),
         );
     }
-    let is_id = id_like(c);
+    let is_id = facts.id_like;
     if is_id {
         warn(
             WarningKind::IdLike,
@@ -294,16 +334,16 @@ fn is_phone(v: &str) -> bool {
 }
 
 /// Whether a target column is treated as classes (rather than a quantity).
-pub fn is_class_target(c: &Column) -> bool {
+pub fn is_class_target(c: &Column, distinct: usize) -> bool {
     match c.kind {
         ColumnType::Categorical | ColumnType::Boolean | ColumnType::Text => true,
-        ColumnType::Integer => c.distinct() <= 20,
+        ColumnType::Integer => distinct <= 20,
         ColumnType::Float | ColumnType::Datetime => false,
     }
 }
 
-fn imbalance(target: &Column) -> Option<Warning> {
-    if !is_class_target(target) {
+fn imbalance(target: &Column, distinct: usize) -> Option<Warning> {
+    if !is_class_target(target, distinct) {
         return None;
     }
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -327,11 +367,11 @@ fn imbalance(target: &Column) -> Option<Warning> {
 
 /// Bin index per row (`None` where missing): quantile bins for many-valued numbers, one bin
 /// per value otherwise (at most 50, the rest pooled).
-fn bins(c: &Column) -> Vec<Option<usize>> {
+fn bins(c: &Column, facts: &Facts) -> Vec<Option<usize>> {
     match &c.data {
-        ColumnData::Numeric(v) if c.distinct() > 10 => {
-            let s = sorted(v.iter().flatten().copied());
-            let edges: Vec<f64> = (1..10).map(|i| quantile(&s, i as f64 / 10.0)).collect();
+        ColumnData::Numeric(v) if facts.distinct > 10 => {
+            let s = &facts.sorted;
+            let edges: Vec<f64> = (1..10).map(|i| quantile(s, i as f64 / 10.0)).collect();
             v.iter()
                 .map(|x| x.map(|x| edges.iter().filter(|&&e| x > e).count()))
                 .collect()
@@ -358,9 +398,14 @@ fn bins(c: &Column) -> Vec<Option<usize>> {
     }
 }
 
-fn relations(frame: &Frame, target: &Column) -> TargetRelations {
-    let classes = is_class_target(target);
-    let y_bins = bins(target);
+fn relations(frame: &Frame, target: &Column, facts: &[Facts]) -> TargetRelations {
+    let t = frame
+        .columns
+        .iter()
+        .position(|c| c.name == target.name)
+        .unwrap_or(0);
+    let classes = is_class_target(target, facts[t].distinct);
+    let y_bins = bins(target, &facts[t]);
     let y_values: Vec<Option<f64>> = match &target.data {
         ColumnData::Numeric(v) => v.clone(),
         ColumnData::Categorical(_) => vec![None; target.data.len()],
@@ -368,10 +413,11 @@ fn relations(frame: &Frame, target: &Column) -> TargetRelations {
     let mut features: Vec<FeatureRelation> = frame
         .columns
         .iter()
-        .filter(|c| c.name != target.name && c.kind != ColumnType::Text && !id_like(c))
-        .filter(|c| c.distinct() > 1)
-        .map(|c| {
-            let x = bins(c);
+        .zip(facts)
+        .filter(|(c, f)| c.name != target.name && c.kind != ColumnType::Text && !f.id_like)
+        .filter(|(_, f)| f.distinct > 1)
+        .map(|(c, f)| {
+            let x = bins(c, f);
             let strength = if classes {
                 uncertainty(&x, &y_bins)
             } else {
@@ -448,18 +494,18 @@ fn eta_squared(x: &[Option<usize>], y: &[Option<f64>]) -> f64 {
     }
 }
 
-fn correlations(frame: &Frame) -> Option<Correlations> {
+fn correlations(frame: &Frame, facts: &[Facts]) -> Option<Correlations> {
     let numeric: Vec<(&str, &Vec<Option<f64>>)> = frame
         .columns
         .iter()
-        .filter(|c| {
+        .zip(facts)
+        .filter(|(c, f)| {
             matches!(
                 c.kind,
                 ColumnType::Integer | ColumnType::Float | ColumnType::Boolean
-            )
+            ) && !f.id_like
         })
-        .filter(|c| !id_like(c))
-        .filter_map(|c| match &c.data {
+        .filter_map(|(c, _)| match &c.data {
             ColumnData::Numeric(v) => Some((c.name.as_str(), v)),
             ColumnData::Categorical(_) => None,
         })
@@ -468,10 +514,16 @@ fn correlations(frame: &Frame) -> Option<Correlations> {
     if numeric.len() < 2 {
         return None;
     }
-    let values = numeric
-        .iter()
-        .map(|(_, a)| numeric.iter().map(|(_, b)| pearson(a, b)).collect())
-        .collect();
+    // Symmetric: compute the upper triangle and mirror it.
+    let n = numeric.len();
+    let mut values = vec![vec![None; n]; n];
+    for i in 0..n {
+        for j in i..n {
+            let r = pearson(numeric[i].1, numeric[j].1);
+            values[i][j] = r;
+            values[j][i] = r;
+        }
+    }
     Some(Correlations {
         columns: numeric.iter().map(|(n, _)| n.to_string()).collect(),
         values,

@@ -105,19 +105,57 @@ pub fn parse_cell(kind: ColumnType, text: &str, date_format: Option<&str>) -> Op
     }
 }
 
-fn infer(column: &RawColumn) -> (ColumnType, Option<&'static str>) {
+/// What inference learned about a column; `numbers` holds the parsed values when every cell
+/// is a number, so numeric columns are parsed once.
+struct Inferred {
+    kind: ColumnType,
+    date_format: Option<&'static str>,
+    numbers: Option<Vec<Option<f64>>>,
+}
+
+fn infer(column: &RawColumn) -> Inferred {
     let (mut all_bool, mut all_int, mut all_float) = (true, true, true);
     let mut first = None;
-    for cell in column.iter().filter(|c| !is_missing(c)) {
+    let mut numbers: Vec<Option<f64>> = Vec::with_capacity(column.len());
+    for cell in column.iter() {
+        if is_missing(cell) {
+            numbers.push(None);
+            continue;
+        }
         first.get_or_insert(cell);
         // Only true/false: yes/no columns stay categorical so labels keep their words.
         all_bool &= cell.eq_ignore_ascii_case("true") || cell.eq_ignore_ascii_case("false");
-        all_int &= cell.parse::<i64>().is_ok();
-        all_float &= all_int || parse_float(cell).is_some();
-        if !(all_bool || all_int || all_float) {
+        if all_float {
+            let int = if all_int {
+                cell.parse::<i64>().ok()
+            } else {
+                None
+            };
+            all_int &= int.is_some();
+            match int.map(|i| i as f64).or_else(|| parse_float(cell)) {
+                Some(x) => numbers.push(Some(x)),
+                None => all_float = false,
+            }
+        }
+        if !(all_bool || all_float) {
             break;
         }
     }
+    let (kind, date_format) = kind_of(column, first, all_bool, all_int, all_float);
+    Inferred {
+        kind,
+        date_format,
+        numbers: (all_float && !all_bool).then_some(numbers),
+    }
+}
+
+fn kind_of(
+    column: &RawColumn,
+    first: Option<&str>,
+    all_bool: bool,
+    all_int: bool,
+    all_float: bool,
+) -> (ColumnType, Option<&'static str>) {
     let Some(first) = first else {
         return (ColumnType::Categorical, None);
     };
@@ -160,11 +198,18 @@ pub fn type_columns(raw: RawTable, overrides: &BTreeMap<String, ColumnType>) -> 
         .into_iter()
         .zip(raw.columns)
         .map(|(name, cells)| {
-            let (inferred, inferred_format) = infer(&cells);
+            let Inferred {
+                kind: inferred,
+                date_format: inferred_format,
+                numbers,
+            } = infer(&cells);
             let kind = overrides.get(&name).copied().unwrap_or(inferred);
             let mut unparsed = 0;
             let mut date_format = inferred_format.map(str::to_string);
-            let data = if kind.is_numeric() {
+            let plain_numbers = matches!(kind, ColumnType::Integer | ColumnType::Float);
+            let data = if let (true, Some(numbers)) = (plain_numbers, numbers) {
+                ColumnData::Numeric(numbers)
+            } else if kind.is_numeric() {
                 if kind == ColumnType::Datetime && date_format.is_none() {
                     date_format = cells
                         .iter()

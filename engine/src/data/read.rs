@@ -259,8 +259,8 @@ fn read_delimited(
                 found: record.len(),
             });
         }
-        for (column, cell) in table.columns.iter_mut().zip(cells(&record, line, width)?) {
-            column.push(cell);
+        for (i, (column, field)) in table.columns.iter_mut().zip(record.iter()).enumerate() {
+            column.push(cell(field, line, i)?);
         }
         table.rows += 1;
         if table.rows.is_multiple_of(4096) {
@@ -320,23 +320,28 @@ fn line_of(record: &csv::ByteRecord) -> u64 {
     record.position().map_or(0, |p| p.line())
 }
 
+/// A field as trimmed text, checked for encoding and size (`i` counts from 0).
+fn cell(field: &[u8], line: u64, i: usize) -> Result<&str, DataError> {
+    if field.len() > MAX_FIELD_BYTES {
+        return Err(DataError::FieldTooLarge {
+            line,
+            column: i + 1,
+            bytes: field.len(),
+            limit: MAX_FIELD_BYTES,
+        });
+    }
+    let text = std::str::from_utf8(field).map_err(|_| DataError::InvalidUtf8 {
+        line,
+        column: i + 1,
+    })?;
+    Ok(text.trim())
+}
+
 /// The record's cells as trimmed text, checked for encoding and size.
 fn cells(record: &csv::ByteRecord, line: u64, width: usize) -> Result<Vec<&str>, DataError> {
     let mut out = Vec::with_capacity(width);
     for (i, field) in record.iter().enumerate() {
-        if field.len() > MAX_FIELD_BYTES {
-            return Err(DataError::FieldTooLarge {
-                line,
-                column: i + 1,
-                bytes: field.len(),
-                limit: MAX_FIELD_BYTES,
-            });
-        }
-        let text = std::str::from_utf8(field).map_err(|_| DataError::InvalidUtf8 {
-            line,
-            column: i + 1,
-        })?;
-        out.push(text.trim());
+        out.push(cell(field, line, i)?);
     }
     Ok(out)
 }

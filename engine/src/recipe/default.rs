@@ -4,23 +4,28 @@
 
 use super::{DatePart, Impute, Recipe, Scale, Step};
 use crate::data::{ColumnData, ColumnType, Frame};
-use crate::profile::id_like;
+use crate::profile::Facts;
 
 pub fn default_recipe(frame: &Frame, target: Option<&str>) -> Recipe {
+    let facts: Vec<Facts> = frame.columns.iter().map(Facts::of).collect();
+    default_recipe_with(frame, target, &facts)
+}
+
+/// The default recipe, given each column's [`Facts`] (in frame order).
+pub fn default_recipe_with(frame: &Frame, target: Option<&str>, facts: &[Facts]) -> Recipe {
     let mut drop = Vec::new();
     let mut dates = Vec::new();
     let mut impute = Vec::new();
     let mut scale = Vec::new();
     let mut one_hot = Vec::new();
     let mut has_time = false;
-    for c in frame
-        .columns
-        .iter()
-        .filter(|c| Some(c.name.as_str()) != target)
-    {
+    for (c, f) in frame.columns.iter().zip(facts) {
+        if Some(c.name.as_str()) == target {
+            continue;
+        }
         let name = c.name.clone();
         let all_missing = c.missing() == c.data.len();
-        if all_missing || c.distinct() <= 1 || c.kind == ColumnType::Text || id_like(c) {
+        if all_missing || f.distinct <= 1 || c.kind == ColumnType::Text || f.id_like {
             drop.push(name);
             continue;
         }

@@ -14,7 +14,7 @@ mod steps;
 
 use serde::{Deserialize, Serialize};
 
-pub use default::default_recipe;
+pub use default::{default_recipe, default_recipe_with};
 pub use kiln_protocol::recipe::{Clip, DatePart, Impute, Recipe, Scale, Step};
 pub use legacy::upgrade_v1;
 
