@@ -21,10 +21,11 @@ export const CHROMIUM_ARGS = [
   "--disable-quic",
 ];
 
-/** Starts `kiln serve` on 127.0.0.1:0 and resolves once it prints its address. */
-export async function startKiln() {
+/** Starts `kiln serve` on 127.0.0.1:0 with a throw-away database and resolves once it prints
+ * its address. The benchmarks pass their own binary and studio build. */
+export async function startKiln({ bin = KILN_BIN, dist = KILN_DIST } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "kiln-e2e-"));
-  const child = spawn(KILN_BIN, ["serve", "--addr", "127.0.0.1:0", "--db", join(dir, "kiln.db"), "--dist", KILN_DIST], {
+  const child = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--db", join(dir, "kiln.db"), "--dist", dist], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
@@ -40,6 +41,7 @@ export async function startKiln() {
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
+    child.on("error", (e) => reject(e));
     child.on("exit", (code) => reject(new Error(`kiln serve exited with ${code}:\n${log}`)));
   });
   return {

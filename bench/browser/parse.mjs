@@ -22,13 +22,14 @@
 // Env: KILN_BIN (default ${CARGO_TARGET_DIR:-target}/release/kiln), KILN_DIST (default dist),
 //      CHROMIUM (default /usr/bin/chromium), RUNS (default 3).
 
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, existsSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { startKiln } from "../../e2e/harness.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..");
@@ -80,38 +81,6 @@ async function startStatic(csv) {
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return { url: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((r) => server.close(r)) };
-}
-
-/** `kiln serve` on a free port with a throw-away database, as e2e/harness.mjs starts it. */
-async function startKiln() {
-  const dir = mkdtempSync(join(tmpdir(), "kiln-bench-"));
-  const child = spawn(KILN_BIN, ["serve", "--addr", "127.0.0.1:0", "--db", join(dir, "kiln.db"), "--dist", KILN_DIST], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let log = "";
-  const url = await new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kiln serve did not start:\n${log}`)), 30_000);
-    const onData = (chunk) => {
-      log += chunk;
-      const m = log.match(/http:\/\/127\.0\.0\.1:\d+/);
-      if (m) {
-        clearTimeout(timer);
-        resolveUrl(m[0]);
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.on("error", (e) => reject(e));
-    child.on("exit", (code) => reject(new Error(`kiln serve exited with ${code}:\n${log}`)));
-  });
-  return {
-    url,
-    async stop() {
-      child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** The import map duckdb-browser.mjs needs: it imports "apache-arrow", which imports "tslib"
@@ -243,7 +212,7 @@ async function main() {
   }
   const bytes = statSync(csvPath).size;
   const stat = await startStatic(csvPath);
-  const kiln = duckdbOnly ? null : await startKiln();
+  const kiln = duckdbOnly ? null : await startKiln({ bin: KILN_BIN, dist: KILN_DIST });
   const profileDir = mkdtempSync(join(tmpdir(), "kiln-bench-profile-"));
   const context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   context.setDefaultTimeout(600_000);
