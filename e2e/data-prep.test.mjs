@@ -22,7 +22,7 @@ let studio;
 function messyCsv(rows = 300) {
   let seed = 12345;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const lines = ["customer_id,signup,age,income,plan,region,tickets,email,country,churned"];
+  const lines = ["customer_id,signup,age,income,plan,region,tickets,email,country,refund,churned"];
   for (let i = 0; i < rows; i++) {
     const day = String(1 + Math.floor(rand() * 28)).padStart(2, "0");
     const month = String(1 + Math.floor(rand() * 12)).padStart(2, "0");
@@ -34,7 +34,9 @@ function messyCsv(rows = 300) {
     const tickets = Math.floor(rand() * 10);
     const score = (plan === "basic" ? 1.5 : plan === "pro" ? -1.5 : 0) + 0.4 * tickets - 1.8 + (rand() - 0.5);
     const churned = score > 0 ? "yes" : "no";
-    lines.push(`C${1000 + i},${day}/${month}/${year},${age},${income},${plan},${region},${tickets},user${i}@example.com,FR,${churned}`);
+    // "refund" is only known after a customer left: it leaks the target.
+    const refund = churned === "yes" ? 1 : 0;
+    lines.push(`C${1000 + i},${day}/${month}/${year},${age},${income},${plan},${region},${tickets},user${i}@example.com,FR,${refund},${churned}`);
   }
   return lines.join("\n") + "\n";
 }
@@ -63,7 +65,7 @@ test("a messy CSV is profiled: types, statistics, warnings and relations to the 
   await page.fill(byTestId("project-name"), "Churn");
   await page.click(byTestId("create-project"));
   await upload(page, "churn.csv", messyCsv());
-  await page.waitForSelector(`${byTestId("dataset-summary")}:has-text("churn.csv — 300 rows × 10 columns")`);
+  await page.waitForSelector(`${byTestId("dataset-summary")}:has-text("churn.csv — 300 rows × 11 columns")`);
   assert.equal(await page.inputValue(byTestId("profile-target")), "churned");
   // The profile against the target arrives second.
   await page.waitForSelector(`${byTestId("target-relations")} ${byTestId("relation-row")}`);
@@ -78,14 +80,15 @@ test("a messy CSV is profiled: types, statistics, warnings and relations to the 
   assert.match(await page.textContent(byTestId("col-missing-region")), /^\d+ missing$/);
   assert.ok(parseInt(await page.textContent(byTestId("col-missing-region"))) > 40);
   const warnings = await warningIds(page);
-  for (const w of ["warning-id_like-customer_id", "warning-constant-country", "warning-personal_data-email", "warning-missing-region"]) {
+  for (const w of ["warning-id_like-customer_id", "warning-constant-country", "warning-personal_data-email", "warning-missing-region", "warning-leak-refund"]) {
     assert.ok(warnings.includes(w), `${w} missing from ${warnings}`);
   }
   assert.equal(await page.locator(`${byTestId("chart-income")} rect`).count(), 20);
   await page.waitForSelector(byTestId("correlation-heatmap"));
-  // tickets and plan drive the target; they lead the relations.
-  const top = await page.locator(byTestId("relation-row")).evaluateAll((rows) => rows.slice(0, 2).map((r) => r.dataset.column));
-  assert.deepEqual(top.sort(), ["plan", "tickets"]);
+  // The leak determines the target; tickets and plan drive it; they lead the relations.
+  const top = await page.locator(byTestId("relation-row")).evaluateAll((rows) => rows.slice(0, 3).map((r) => r.dataset.column));
+  assert.equal(top[0], "refund");
+  assert.deepEqual(top.slice(1).sort(), ["plan", "tickets"]);
 });
 
 test("kiln profile shows the same profile as the studio", async () => {
@@ -114,7 +117,7 @@ test("a column's type can be overridden and personal data hashed in place", asyn
   await page.waitForSelector(`${byTestId("notice-banner")}:has-text("\\"email\\" was hashed")`);
   await page.waitForFunction(() => !document.querySelector('[data-testid="preview-table"]').textContent.includes("@example.com"));
   assert.equal(await page.locator(byTestId("warning-personal_data-email")).count(), 0);
-  assert.match(await page.textContent(byTestId("dataset-summary")), /300 rows × 10 columns/);
+  assert.match(await page.textContent(byTestId("dataset-summary")), /300 rows × 11 columns/);
 });
 
 test("the default recipe previews, a wrong formula is pointed at, a right one is added", async () => {
@@ -127,6 +130,15 @@ test("the default recipe previews, a wrong formula is pointed at, a right one is
   const header = await page.locator(`${byTestId("recipe-preview")} th`).allTextContents();
   for (const h of ["plan=basic", "signup_year", "age_missing"]) assert.ok(header.includes(h), `${h} not in ${header}`);
   assert.ok(!header.includes("churned") && !header.includes("customer_id"), header.join(","));
+  assert.ok(header.includes("refund"), "the default recipe keeps a leaking column until told");
+  // The leak warning drops the column from the recipe, which becomes the person's own.
+  await page.click(byTestId("nav-data"));
+  await page.click(byTestId("recipe-drop-refund"));
+  await page.waitForSelector(`${byTestId("notice-banner")}:has-text("\"refund\" is dropped by the recipe")`);
+  await page.click(byTestId("nav-prepare"));
+  assert.match(await page.textContent(byTestId("recipe-origin")), /Your recipe/);
+  assert.match((await page.locator(byTestId("recipe-step")).allTextContents())[0], /drop customer_id, email, country, refund/);
+  await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="recipe-preview"] th')].some((t) => t.textContent === "refund"));
 
   await page.selectOption(byTestId("step-op"), "formula");
   await page.fill(byTestId("formula-name"), "income_per_age");
@@ -139,7 +151,6 @@ test("the default recipe previews, a wrong formula is pointed at, a right one is
   await page.fill(byTestId("formula-expr"), "log1p(income) / age");
   await page.click(byTestId("add-step"));
   await page.waitForSelector(`${byTestId("recipe-preview")} th:text-is("income_per_age")`);
-  assert.match(await page.textContent(byTestId("recipe-origin")), /Your recipe/);
 
   await page.selectOption(byTestId("step-op"), "impute");
   await page.selectOption(byTestId("step-columns"), ["region"]);

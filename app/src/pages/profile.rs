@@ -3,13 +3,13 @@
 //! correlations, relations to the target, and the first rows.
 
 use kiln_protocol::profile::{DatasetProfile, WarningKind};
-use kiln_protocol::recipe::ColumnType;
+use kiln_protocol::recipe::{ColumnType, Recipe, Step};
 use kiln_protocol::worker::Redaction;
 use leptos::prelude::*;
 
 use crate::data_charts::{Heatmap, MiniChart, RelationBars};
 use crate::jobs;
-use crate::state::{Page, use_studio};
+use crate::state::{Page, Studio, use_studio};
 
 fn number(x: f64, kind: ColumnType) -> String {
     match kind {
@@ -68,6 +68,44 @@ pub fn ProfileView() -> impl IntoView {
     }
 }
 
+/// Adds `column` to the recipe's first drop step (or a new one at the start), making the
+/// recipe the person's own.
+fn drop_from_recipe(studio: Studio, column: &str) {
+    let Some(project) = studio.project_untracked() else {
+        return;
+    };
+    let Some(mut recipe) = jobs::recipe_of(&project) else {
+        return;
+    };
+    match recipe
+        .steps
+        .iter_mut()
+        .find(|s| matches!(s, Step::Drop { .. }))
+    {
+        Some(Step::Drop { columns }) if columns.iter().any(|c| c == column) => {
+            studio.tell(format!("\"{column}\" is already dropped by the recipe."));
+            return;
+        }
+        Some(Step::Drop { columns }) => columns.push(column.to_string()),
+        _ => recipe.steps.insert(
+            0,
+            Step::Drop {
+                columns: vec![column.to_string()],
+            },
+        ),
+    }
+    let steps = recipe.steps;
+    studio.edit(|p| {
+        p.recipe = Some(Recipe {
+            types: Default::default(),
+            steps,
+        });
+    });
+    studio.tell(format!(
+        "\"{column}\" is dropped by the recipe (see Prepare)."
+    ));
+}
+
 #[component]
 fn Warnings(profile: DatasetProfile) -> impl IntoView {
     let studio = use_studio();
@@ -82,6 +120,18 @@ fn Warnings(profile: DatasetProfile) -> impl IntoView {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
+            // A column the profile advises against can be dropped from the recipe in one click.
+            let droppable = matches!(
+                w.kind,
+                WarningKind::Leak | WarningKind::IdLike | WarningKind::Constant | WarningKind::HighCardinality
+            );
+            let drop_action = droppable.then(|| {
+                let column = w.column.clone();
+                view! {
+                    <button data-testid=format!("recipe-drop-{}", w.column)
+                        on:click=move |_| drop_from_recipe(studio, &column)>"Drop from the recipe"</button>
+                }
+            });
             let actions = (w.kind == WarningKind::PersonalData).then(|| {
                 let (drop_col, hash_col) = (w.column.clone(), w.column.clone());
                 view! {
@@ -95,6 +145,7 @@ fn Warnings(profile: DatasetProfile) -> impl IntoView {
                 <li data-testid=format!("warning-{kind}-{}", w.column) class=format!("warning {kind}")>
                     <span>{w.message.clone()}</span>
                     {actions}
+                    {drop_action}
                 </li>
             }
         })
