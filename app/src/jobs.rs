@@ -106,12 +106,14 @@ pub fn reprofile(studio: Studio, project_id: &str) {
             }
             WorkerEvent::Profiled { profile, .. } => {
                 studio.importing.set(None);
+                // Applied only if the data and its types are still what was profiled; a
+                // later change has started its own profile.
                 studio.edit_project(&project_id, |p| {
                     if let Some(d) = &mut p.dataset
                         && Arc::ptr_eq(&d.text, &text)
+                        && d.types == types
                     {
                         d.profile = profile;
-                        d.types.clone_from(&types);
                     }
                 });
             }
@@ -150,6 +152,7 @@ pub fn redact(studio: Studio, column: String, mode: Redaction) {
         return;
     };
     let project_id = project.id.clone();
+    let sent = dataset.text.clone();
     let salt = format!("{:x}", (js_sys::Math::random() * 1e15) as u64);
     let what = match mode {
         Redaction::Drop => "removed from",
@@ -169,15 +172,27 @@ pub fn redact(studio: Studio, column: String, mode: Redaction) {
             WorkerEvent::Redacted {
                 file_name, text, ..
             } => {
+                let mut applied = false;
                 studio.edit_project(&project_id, |p| {
-                    if let Some(d) = &mut p.dataset {
+                    // Only over the text that was sent: a newer import or redaction wins.
+                    if let Some(d) = &mut p.dataset
+                        && Arc::ptr_eq(&d.text, &sent)
+                    {
                         d.file_name = file_name;
                         d.text = text.into();
+                        applied = true;
                     }
                     if mode == Redaction::Drop && p.target.as_deref() == Some(column.as_str()) {
                         p.target = None;
                     }
                 });
+                if !applied {
+                    studio.fail(format!(
+                        "The data changed while \"{column}\" was being {what2}; nothing was changed. Try again.",
+                        what2 = if mode == Redaction::Drop { "removed" } else { "hashed" }
+                    ));
+                    return;
+                }
                 studio.tell(format!(
                     "\"{column}\" was {what} the data kept in this project."
                 ));

@@ -43,7 +43,26 @@ fn spawn() -> Result<(), String> {
         match serde_json::from_str::<WorkerEvent>(&text) {
             Ok(WorkerEvent::Ready) => flush(),
             Ok(event) => dispatch(event),
-            Err(e) => web_sys_log(&format!("unreadable worker event: {e}")),
+            // An event that does not read (a number JSON cannot carry, say) still ends its
+            // job, so nothing waits forever.
+            Err(e) => {
+                web_sys_log(&format!("unreadable worker event: {e}"));
+                let job_id = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v.get("job_id").and_then(serde_json::Value::as_u64));
+                if let Some(job_id) = job_id {
+                    dispatch(WorkerEvent::Failed {
+                        job_id,
+                        error: JobError {
+                            kind: "worker".into(),
+                            message:
+                                "the engine's answer could not be read (a value was out of range)"
+                                    .into(),
+                            details: Some(e.to_string()),
+                        },
+                    });
+                }
+            }
         }
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

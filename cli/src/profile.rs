@@ -68,7 +68,10 @@ pub fn run(args: &ProfileArgs) -> anyhow::Result<()> {
     }
     let p = profile(&frame, args.target.as_deref(), 5);
     if let Some(out) = &args.recipe_out {
-        std::fs::write(out, serde_json::to_string_pretty(&p.default_recipe)?)
+        // The recipe carries the --type choices, so `kiln train --recipe` reads columns alike.
+        let mut recipe = p.default_recipe.clone();
+        recipe.types.clone_from(&options.types);
+        std::fs::write(out, serde_json::to_string_pretty(&recipe)?)
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
     if args.json {

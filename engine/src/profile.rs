@@ -122,7 +122,13 @@ fn column_profile(c: &Column, facts: &Facts) -> ColumnProfile {
     match &c.data {
         ColumnData::Numeric(_) if c.kind != ColumnType::Boolean => {
             let s = &facts.sorted;
-            if let (Some(&min), Some(&max)) = (s.first(), s.last()) {
+            // Values near f64::MAX overflow the moments; such a column shows no statistics
+            // rather than infinities (which JSON cannot carry).
+            if let (Some(&min), Some(&max), true) = (
+                s.first(),
+                s.last(),
+                mean_std(s).1.is_finite() && (s[s.len() - 1] - s[0]).is_finite(),
+            ) {
                 let (mean, std) = mean_std(s);
                 p.stats = Some(NumericStats {
                     min,
@@ -214,7 +220,8 @@ fn column_warnings(c: &Column, p: &ColumnProfile, facts: &Facts) -> Vec<Warning>
     };
     let rows = c.data.len().max(1) as f64;
     let name = &c.name;
-    if p.count > 0 && p.distinct <= 1 {
+    // One value plus blanks is not constant: whether a value is there may be the signal.
+    if p.count > 0 && p.distinct <= 1 && p.missing == 0 {
         warn(
             WarningKind::Constant,
             format!("\"{name}\" has a single value; it cannot help a model"),
@@ -327,10 +334,11 @@ fn is_email(v: &str) -> bool {
 
 fn is_phone(v: &str) -> bool {
     let digits = v.chars().filter(char::is_ascii_digit).count();
-    (7..=15).contains(&digits)
+    (9..=15).contains(&digits)
         && v.chars()
             .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-        && (v.starts_with('+') || v.contains([' ', '-', '(', '.']))
+        && (v.starts_with('+') || v.contains(['(', ' ']) || v.matches('-').count() >= 2)
+        && crate::data::parse_date(v, None).is_none()
 }
 
 /// Whether a target column is treated as classes (rather than a quantity).
@@ -416,6 +424,8 @@ fn relations(frame: &Frame, target: &Column, facts: &[Facts]) -> TargetRelations
         .zip(facts)
         .filter(|(c, f)| c.name != target.name && c.kind != ColumnType::Text && !f.id_like)
         .filter(|(_, f)| f.distinct > 1)
+        // Many levels over few rows make every level pure by chance: no relation to read.
+        .filter(|(c, f)| c.is_numeric() || f.distinct * 2 <= c.data.len() - c.missing())
         .map(|(c, f)| {
             let x = bins(c, f);
             let strength = if classes {

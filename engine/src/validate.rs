@@ -9,7 +9,7 @@ use crate::data::{ColumnData, Frame};
 use crate::linear::{Design, LinearParams, fit_logistic, fit_ridge};
 use crate::model::argmax;
 use crate::recipe::FittedRecipe;
-use crate::split::{self, Split};
+use crate::split::{self, Split, SplitError};
 use crate::stats::mean_std;
 use crate::train::{Labels, Prepared, SplitSpec, TrainConfig, TrainError};
 
@@ -55,6 +55,31 @@ fn check_column(config: &TrainConfig, column: &str) -> Result<(), TrainError> {
     Ok(())
 }
 
+/// Split errors in the person's terms: data rows (not labelled-row indices), class names.
+fn explain(e: SplitError, rows: &[usize], labels: &Labels) -> TrainError {
+    match e {
+        SplitError::MissingTimes { rows: local, count } => {
+            TrainError::Split(SplitError::MissingTimes {
+                rows: local
+                    .iter()
+                    .map(|&i| rows.get(i).copied().unwrap_or(i))
+                    .collect(),
+                count,
+            })
+        }
+        SplitError::ClassTooSmall { k, class, count } => match labels {
+            Labels::Classes { names, .. } => TrainError::Config(format!(
+                "stratified {k}-fold needs at least {k} rows of every class; \"{}\" has {count}",
+                names.get(class).map_or("?", String::as_str)
+            )),
+            Labels::Values { .. } => {
+                TrainError::Split(SplitError::ClassTooSmall { k, class, count })
+            }
+        },
+        other => TrainError::Split(other),
+    }
+}
+
 /// The train/holdout split of the labelled rows (indices into `rows`).
 pub fn split_rows(
     frame: &Frame,
@@ -75,11 +100,13 @@ pub fn split_rows(
         (SplitSpec::Auto | SplitSpec::Random, _) => split::shuffled(rows.len(), fraction, seed),
         (SplitSpec::Group { column }, _) => {
             check_column(config, column)?;
-            split::group_holdout(&group_ids(frame, column, rows)?, fraction, seed)?
+            split::group_holdout(&group_ids(frame, column, rows)?, fraction, seed)
+                .map_err(|e| explain(e, rows, labels))?
         }
         (SplitSpec::Time { column }, _) => {
             check_column(config, column)?;
-            split::by_time(&time_keys(frame, column, rows)?, fraction)?
+            split::by_time(&time_keys(frame, column, rows)?, fraction)
+                .map_err(|e| explain(e, rows, labels))?
         }
     })
 }
@@ -93,18 +120,19 @@ pub fn folds(prepared: &Prepared, k: usize) -> Result<Vec<Split>, TrainError> {
     let local = match (&config.split, &prepared.labels) {
         (SplitSpec::Auto | SplitSpec::Stratified, Labels::Classes { all, .. }) => {
             let classes: Vec<usize> = train.iter().map(|&i| all[i]).collect();
-            split::stratified_kfold(&classes, k, config.seed)?
+            split::stratified_kfold(&classes, k, config.seed)
         }
         (SplitSpec::Group { column }, _) => split::group_kfold(
             &group_ids(&prepared.frame, column, &frame_rows)?,
             k,
             config.seed,
-        )?,
+        ),
         (SplitSpec::Time { column }, _) => {
-            split::time_series_folds(&time_keys(&prepared.frame, column, &frame_rows)?, k)?
+            split::time_series_folds(&time_keys(&prepared.frame, column, &frame_rows)?, k)
         }
-        _ => split::kfold(train.len(), k, config.seed)?,
-    };
+        _ => split::kfold(train.len(), k, config.seed),
+    }
+    .map_err(|e| explain(e, &frame_rows, &prepared.labels))?;
     let to_rows = |ix: &[usize]| ix.iter().map(|&i| train[i]).collect::<Vec<_>>();
     Ok(local
         .iter()

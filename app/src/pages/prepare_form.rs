@@ -129,6 +129,7 @@ pub fn AddStep() -> impl IntoView {
         steps.push(step);
         set_steps(studio, steps);
         studio.error.set(None);
+        columns.set(Vec::new());
     };
     let is = move |o: &'static str| move || op.get() == o;
     view! {
@@ -143,7 +144,10 @@ pub fn AddStep() -> impl IntoView {
                 <label>"Columns "
                     <select multiple data-testid="step-columns" size="6"
                         on:change=move |ev| columns.set(selected_values(&ev))>
-                        {move || available().into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
+                        {move || available().into_iter().map(|c| {
+                            let chosen = c.clone();
+                            view! { <option value=c.clone() selected=move || columns.with(|s| s.contains(&chosen))>{c.clone()}</option> }
+                        }).collect_view()}
                     </select>
                 </label>
             </Show>

@@ -35,10 +35,7 @@ pub fn ProfileView() -> impl IntoView {
         let on_target = move |ev: leptos::ev::Event| {
             let t = event_target_value(&ev);
             if let Some(id) = studio.current.get_untracked() {
-                studio.edit_project(&id, |p| {
-                    p.target = Some(t);
-                    p.recipe = None;
-                });
+                studio.edit_project(&id, |p| p.target = Some(t));
                 jobs::reprofile(studio, &id);
             }
         };

@@ -97,7 +97,7 @@ pub fn TrainPage() -> impl IntoView {
                         "Target "
                         <select data-testid="target-select" on:change=move |ev| {
                             let t = event_target_value(&ev);
-                            studio.edit(|p| { p.target = Some(t); p.recipe = None; });
+                            studio.edit(|p| p.target = Some(t));
                             if let Some(id) = studio.current.get_untracked() { jobs::reprofile(studio, &id); }
                         }>
                             {move || {

@@ -10,11 +10,17 @@ use super::{DataError, MAX_COLUMNS, MAX_FIELD_BYTES, RawColumn, RawTable};
 
 pub fn read(bytes: &[u8]) -> Result<RawTable, DataError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()]
+        let before = &bytes[..e.valid_up_to()];
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count() as u64;
+        // For JSON the column is the character position in the line.
+        let line_start = before
             .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        DataError::InvalidUtf8 { line, column: 0 }
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = 1 + String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count();
+        DataError::InvalidUtf8 { line, column }
     })?;
     let mut builder = Builder::default();
     if text.trim_start().starts_with('[') {

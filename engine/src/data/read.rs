@@ -126,7 +126,7 @@ pub fn read_raw(
     let table = if lower.ends_with(".json")
         || lower.ends_with(".ndjson")
         || lower.ends_with(".jsonl")
-        || matches!(first, Some(b'[' | b'{'))
+        || looks_like_json(bytes, first)
     {
         super::json::read(bytes)?
     } else {
@@ -145,6 +145,22 @@ pub fn read_raw(
     }
     progress(1.0);
     Ok(table)
+}
+
+/// `{…` or `[{…` / `[]` / `[` + newline: JSON; `[ID],Name` is a CSV header.
+fn looks_like_json(bytes: &[u8], first: Option<u8>) -> bool {
+    match first {
+        Some(b'{') => true,
+        Some(b'[') => {
+            let after = bytes
+                .iter()
+                .skip_while(|b| b.is_ascii_whitespace())
+                .skip(1)
+                .find(|b| !matches!(b, b' ' | b'\t'));
+            matches!(after, None | Some(b'{' | b']' | b'\n' | b'\r'))
+        }
+        _ => false,
+    }
 }
 
 const DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
@@ -287,24 +303,36 @@ fn check_closing_quote(bytes: &[u8], delimiter: u8, last_line: u64) -> Result<()
         }
     }
     let tail = &bytes[start.min(bytes.len())..];
-    if tail.iter().filter(|&&b| b == b'"').count() % 2 == 0 {
-        return Ok(());
-    }
-    // Name the field where the unmatched quote opens.
-    let mut quoted = false;
-    let mut column = 1;
-    let mut open_column = 1;
-    for &b in tail {
-        match b {
-            b'"' => {
-                if !quoted {
-                    open_column = column;
+    // Only a quote at the start of a field opens a quoted value (`55" TV` is plain text).
+    let (mut quoted, mut at_start) = (false, true);
+    let (mut column, mut open_column) = (1, 1);
+    let mut i = 0;
+    while i < tail.len() {
+        let b = tail[i];
+        if quoted {
+            if b == b'"' {
+                if tail.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    quoted = false;
                 }
-                quoted = !quoted;
             }
-            b if b == delimiter && !quoted => column += 1,
-            _ => {}
+        } else if b == b'"' && at_start {
+            quoted = true;
+            open_column = column;
+        } else if b == delimiter {
+            column += 1;
+            at_start = true;
+        } else if b == b'\n' {
+            column = 1;
+            at_start = true;
+        } else if !b.is_ascii_whitespace() {
+            at_start = false;
         }
+        i += 1;
+    }
+    if !quoted {
+        return Ok(());
     }
     Err(DataError::UnterminatedQuote {
         line: last_line,

@@ -234,3 +234,11 @@ fn a_table_rewritten_as_csv_reads_back_the_same() {
     assert_eq!(again.columns[1].cell_text(0), "say \"hi\"");
     assert_eq!(again.columns[1].missing(), 1);
 }
+
+#[test]
+fn a_quote_inside_a_value_is_text_and_a_bracketed_header_is_csv() {
+    let f = parse_table("t.csv", "[ID],item\n1,\"a, b\"\n2,55\" TV\n").unwrap();
+    assert_eq!(f.names(), vec!["[ID]", "item"]);
+    assert_eq!(f.columns[1].cell_text(1), "55\" TV");
+    assert!(parse_table("t.txt", "[\n{\"a\":1,\"b\":2}\n]").is_ok());
+}

@@ -161,3 +161,55 @@ fn the_default_recipe_follows_the_profile() {
 }
 
 use crate::recipe::Step;
+
+#[test]
+fn common_values_are_not_mistaken_for_problems() {
+    let mut text = String::from("flag,amount,day,ip,name,y\n");
+    for i in 0..15 {
+        let flag = if i % 3 == 0 { "Y" } else { "" };
+        text.push_str(&format!(
+            "{flag},{}.67,2024-01-{:02}x,192.168.1.{i},person{i},{}\n",
+            12345 + i,
+            1 + i,
+            i % 2
+        ));
+    }
+    let p = profile(&parse_table("t.csv", &text).unwrap(), Some("y"), 5);
+    // One value plus blanks carries information: not constant, and kept by the default recipe.
+    assert!(
+        !kinds(&p, "flag").contains(&WarningKind::Constant),
+        "{:?}",
+        p.warnings
+    );
+    assert!(
+        p.default_recipe
+            .steps
+            .iter()
+            .all(|s| !matches!(s, Step::Drop { columns } if columns.contains(&"flag".to_string())))
+    );
+    for c in ["amount", "day", "ip"] {
+        assert!(
+            !kinds(&p, c).contains(&WarningKind::PersonalData),
+            "{c}: {:?}",
+            p.warnings
+        );
+    }
+    // Fifteen unique names predict anything "perfectly"; that is not a leak.
+    assert!(
+        !kinds(&p, "name").contains(&WarningKind::Leak),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn huge_values_give_no_statistics_instead_of_infinities() {
+    let p = profile(
+        &parse_table("t.csv", "x,y\n1e308,1\n-1e308,0\n1e307,1\n").unwrap(),
+        None,
+        5,
+    );
+    let x = &p.columns[0];
+    assert!(x.stats.is_none());
+    assert!(serde_json::to_string(&p).unwrap().len() > 10);
+}

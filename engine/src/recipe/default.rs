@@ -25,7 +25,8 @@ pub fn default_recipe_with(frame: &Frame, target: Option<&str>, facts: &[Facts])
         }
         let name = c.name.clone();
         let all_missing = c.missing() == c.data.len();
-        if all_missing || f.distinct <= 1 || c.kind == ColumnType::Text || f.id_like {
+        let constant = f.distinct <= 1 && c.missing() == 0;
+        if all_missing || constant || c.kind == ColumnType::Text || f.id_like {
             drop.push(name);
             continue;
         }

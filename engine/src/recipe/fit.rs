@@ -282,7 +282,25 @@ fn fit_step(
         } => {
             for name in columns {
                 let c = ctx.column(name)?;
+                let empty = (0..c.data.len()).all(|r| c.data.is_missing(r));
                 let fill = match (&c.data, strategy) {
+                    // Nothing to learn from (a column only filled in later rows, say): fill
+                    // with a neutral value and say so, rather than fail the run.
+                    (
+                        ColumnData::Numeric(_),
+                        Impute::Mean | Impute::Median | Impute::MostFrequent,
+                    ) if empty => {
+                        notes.push(format!(
+                            "\"{name}\" has no values in the training rows; its missing values become 0"
+                        ));
+                        Fill::Number(0.0)
+                    }
+                    (ColumnData::Categorical(_), Impute::MostFrequent) if empty => {
+                        notes.push(format!(
+                            "\"{name}\" has no values in the training rows; its missing values stay missing"
+                        ));
+                        continue;
+                    }
                     (ColumnData::Numeric(_), Impute::Mean) => {
                         Fill::Number(mean_std(&ctx.non_empty(name, ctx.numbers(name)?)?).0)
                     }

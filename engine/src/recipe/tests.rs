@@ -265,3 +265,20 @@ fn a_table_without_usable_features_is_refused() {
         PrepError::NoFeatures
     );
 }
+
+#[test]
+fn imputing_a_column_without_training_values_fills_zero_and_says_so() {
+    let f = frame("x,z,y\nNA,1,0\nNA,2,1\n5,3,0\n");
+    let r = recipe(vec![Step::Impute {
+        columns: cols(&["x"]),
+        strategy: Impute::Median,
+        indicator: true,
+    }]);
+    let fitted = FittedRecipe::fit(&r, &f, "y", &[0, 1]).unwrap();
+    assert!(
+        fitted.notes[0].contains("no values in the training rows"),
+        "{:?}",
+        fitted.notes
+    );
+    assert_eq!(fitted.transform_frame(&f, &[0]), vec![0.0, 1.0, 1.0]);
+}
