@@ -134,10 +134,13 @@ test("the default recipe previews, a wrong formula is pointed at, a right one is
   // The leak warning drops the column from the recipe, which becomes the person's own.
   await page.click(byTestId("nav-data"));
   await page.click(byTestId("recipe-drop-refund"));
-  await page.waitForSelector(`${byTestId("notice-banner")}:has-text("\"refund\" is dropped by the recipe")`);
+  await page.waitForSelector(`${byTestId("notice-banner")}:has-text("refund")`);
+  assert.match(await page.textContent(byTestId("notice-banner")), /"refund" is dropped by the recipe/);
   await page.click(byTestId("nav-prepare"));
   assert.match(await page.textContent(byTestId("recipe-origin")), /Your recipe/);
-  assert.match((await page.locator(byTestId("recipe-step")).allTextContents())[0], /drop customer_id, email, country, refund/);
+  const afterDrop = await page.locator(byTestId("recipe-step")).allTextContents();
+  assert.match(afterDrop[0], /drop customer_id, email, country, refund/);
+  assert.ok(afterDrop.slice(1).every((t) => !t.includes("refund")), afterDrop.join(" | "));
   await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="recipe-preview"] th')].some((t) => t.textContent === "refund"));
 
   await page.selectOption(byTestId("step-op"), "formula");

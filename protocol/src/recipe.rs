@@ -124,6 +124,46 @@ pub enum Step {
     },
 }
 
+impl Recipe {
+    /// Drops `column` before every step: added to the first drop step (or a new one at the
+    /// start) and taken out of the other steps, a step left with no columns removed. False
+    /// when the recipe already dropped it there.
+    pub fn drop_column(&mut self, column: &str) -> bool {
+        let first_drop = self
+            .steps
+            .iter()
+            .position(|s| matches!(s, Step::Drop { .. }));
+        let already = first_drop == Some(0) && self.steps[0].columns().iter().any(|c| c == column);
+        for step in &mut self.steps {
+            if !matches!(step, Step::Drop { .. })
+                && let Some(columns) = step.columns_mut()
+            {
+                columns.retain(|c| c != column);
+            }
+        }
+        self.steps.retain(|s| {
+            matches!(s, Step::Formula { .. } | Step::Drop { .. }) || !s.columns().is_empty()
+        });
+        if already {
+            return false;
+        }
+        match self.steps.first_mut() {
+            Some(Step::Drop { columns }) => {
+                if !columns.iter().any(|c| c == column) {
+                    columns.push(column.to_string());
+                }
+            }
+            _ => self.steps.insert(
+                0,
+                Step::Drop {
+                    columns: vec![column.to_string()],
+                },
+            ),
+        }
+        true
+    }
+}
+
 pub fn default_max_levels() -> usize {
     20
 }
@@ -157,6 +197,22 @@ impl Step {
             | Step::DateParts { columns, .. }
             | Step::Bin { columns, .. } => columns,
             Step::Formula { .. } => &[],
+        }
+    }
+
+    /// The columns a step reads, to edit (`None` for a formula).
+    pub fn columns_mut(&mut self) -> Option<&mut Vec<String>> {
+        match self {
+            Step::Drop { columns }
+            | Step::Impute { columns, .. }
+            | Step::Clip { columns, .. }
+            | Step::Scale { columns, .. }
+            | Step::Log1p { columns }
+            | Step::OneHot { columns, .. }
+            | Step::Ordinal { columns }
+            | Step::DateParts { columns, .. }
+            | Step::Bin { columns, .. } => Some(columns),
+            Step::Formula { .. } => None,
         }
     }
 

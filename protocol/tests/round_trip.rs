@@ -241,3 +241,30 @@ fn sync_bodies_round_trip_with_snake_case_stages() {
     };
     assert_eq!(round_trip(&error)["error"]["kind"], "conflict");
 }
+
+#[test]
+fn dropping_a_column_takes_it_out_of_every_later_step() {
+    let mut recipe = Recipe {
+        types: BTreeMap::new(),
+        steps: vec![
+            Step::Drop {
+                columns: vec!["id".into()],
+            },
+            Step::Scale {
+                columns: vec!["a".into(), "leak".into()],
+                method: Scale::Standard,
+            },
+            Step::Log1p {
+                columns: vec!["leak".into()],
+            },
+        ],
+    };
+    assert!(recipe.drop_column("leak"));
+    assert_eq!(recipe.steps.len(), 2);
+    assert_eq!(recipe.steps[0].columns(), ["id", "leak"]);
+    assert_eq!(recipe.steps[1].columns(), ["a"]);
+    assert!(!recipe.drop_column("leak"));
+    let mut empty = Recipe::default();
+    assert!(empty.drop_column("x"));
+    assert_eq!(empty.steps[0].describe(), "drop x");
+}

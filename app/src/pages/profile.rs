@@ -3,7 +3,7 @@
 //! correlations, relations to the target, and the first rows.
 
 use kiln_protocol::profile::{DatasetProfile, WarningKind};
-use kiln_protocol::recipe::{ColumnType, Recipe, Step};
+use kiln_protocol::recipe::{ColumnType, Recipe};
 use kiln_protocol::worker::Redaction;
 use leptos::prelude::*;
 
@@ -65,8 +65,8 @@ pub fn ProfileView() -> impl IntoView {
     }
 }
 
-/// Adds `column` to the recipe's first drop step (or a new one at the start), making the
-/// recipe the person's own.
+/// Drops `column` at the start of the recipe (and out of every later step), making the recipe
+/// the person's own.
 fn drop_from_recipe(studio: Studio, column: &str) {
     let Some(project) = studio.project_untracked() else {
         return;
@@ -74,22 +74,9 @@ fn drop_from_recipe(studio: Studio, column: &str) {
     let Some(mut recipe) = jobs::recipe_of(&project) else {
         return;
     };
-    match recipe
-        .steps
-        .iter_mut()
-        .find(|s| matches!(s, Step::Drop { .. }))
-    {
-        Some(Step::Drop { columns }) if columns.iter().any(|c| c == column) => {
-            studio.tell(format!("\"{column}\" is already dropped by the recipe."));
-            return;
-        }
-        Some(Step::Drop { columns }) => columns.push(column.to_string()),
-        _ => recipe.steps.insert(
-            0,
-            Step::Drop {
-                columns: vec![column.to_string()],
-            },
-        ),
+    if !recipe.drop_column(column) {
+        studio.tell(format!("\"{column}\" is already dropped by the recipe."));
+        return;
     }
     let steps = recipe.steps;
     studio.edit(|p| {
