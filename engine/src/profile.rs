@@ -187,10 +187,6 @@ fn histogram(s: &[f64], min: f64, max: f64) -> Histogram {
 
 /// Whether a column looks like an identifier: nearly every value different, and (for
 /// integers) a consecutive run or an `id` name.
-pub fn id_like(c: &Column) -> bool {
-    Facts::of(c).id_like
-}
-
 fn id_like_given(c: &Column, distinct: usize, sorted: &[f64]) -> bool {
     let count = c.data.len() - c.missing();
     if count < 20 {
@@ -342,7 +338,7 @@ fn is_phone(v: &str) -> bool {
 }
 
 /// Whether a target column is treated as classes (rather than a quantity).
-pub fn is_class_target(c: &Column, distinct: usize) -> bool {
+fn is_class_target(c: &Column, distinct: usize) -> bool {
     match c.kind {
         ColumnType::Categorical | ColumnType::Boolean | ColumnType::Text => true,
         ColumnType::Integer => distinct <= 20,
