@@ -1,5 +1,5 @@
 // The whole thin slice a person walks through, in one real Chromium against a real `kiln serve`:
-// project and data, training (logistic, MLP on WebGPU and forced onto the CPU, cancel),
+// project and data, training (logistic, MLP on WebGPU and set onto the CPU, cancel),
 // evaluation, reload, registry and download, share link in a fresh profile, sync push/pull in a
 // fresh profile, and the embedded widget on another origin.
 import { test, before, after } from "node:test";
@@ -54,14 +54,15 @@ test("an MLP trains on WebGPU when the worker finds an adapter, with a live loss
   const { page } = studio;
   await page.click(byTestId("nav-train"));
   await page.selectOption(byTestId("model-select"), "mlp");
+  await page.selectOption(byTestId("device-select"), "gpu");
   await page.fill(byTestId("epochs-input"), "40");
   await page.locator(byTestId("epochs-input")).dispatchEvent("change");
   const before = await page.locator(byTestId("run-row")).count();
   await page.click(byTestId("train-button"));
   await page.waitForSelector(`${byTestId("training-device")}:has-text("WebGPU")`, { timeout: 120_000 });
   await page.waitForFunction(
-    (sel) => Number(document.querySelector(sel)?.getAttribute("data-points")) >= 2,
-    `${byTestId("training-panel")} ${byTestId("loss-curve")}`,
+    (sel) => Number(document.querySelector(sel)?.dataset.epochs) >= 2,
+    `${byTestId("training-panel")} ${byTestId("epoch-curves")}`,
     { timeout: 120_000 },
   );
   await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [byTestId("run-row"), before], {
@@ -76,9 +77,9 @@ test("the device=cpu setting forces the MLP onto the CPU", async () => {
   await page.goto(`${kiln.url}/?device=cpu`);
   await page.click(byTestId("nav-train"));
   await page.selectOption(byTestId("model-select"), "mlp");
-  assert.equal(await page.isChecked(byTestId("force-cpu")), true, "the URL parameter sets the setting");
+  assert.equal(await page.inputValue(byTestId("device-select")), "cpu", "the URL parameter sets the setting");
   await train(page, { model: "mlp", epochs: 60 });
-  assert.equal(await page.locator(byTestId("run-device")).first().textContent(), "CPU (forced)");
+  assert.equal(await page.locator(byTestId("run-device")).first().textContent(), "CPU (chosen)");
 });
 
 test("cancel stops a long training run and records nothing", async () => {

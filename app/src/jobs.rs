@@ -5,9 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use kiln_protocol::project::{
-    Dataset, DevicePreference, ModelKind, Project, SplitSpec, Task, TrainSpec,
-};
+use kiln_protocol::project::{Dataset, ModelKind, Project, SplitSpec, Task, TrainSpec};
 use kiln_protocol::recipe::{ColumnType, Recipe};
 use kiln_protocol::worker::{Redaction, WorkerEvent, WorkerRequest};
 
@@ -247,7 +245,7 @@ impl Default for RunOptions {
 }
 
 /// The MLP's default epochs (the `epochs` default in `params_of`).
-pub const DEFAULT_EPOCHS: u32 = 100;
+pub const DEFAULT_EPOCHS: u32 = 200;
 
 impl RunOptions {
     /// The family a run of `task` uses: the one picked if it learns the task, else the task's
@@ -312,11 +310,7 @@ pub fn spec_for(studio: Studio, project: &Project, options: &RunOptions) -> Opti
         task: project.task,
         target,
         model,
-        device: if studio.force_cpu.get_untracked() {
-            DevicePreference::Cpu
-        } else {
-            DevicePreference::Auto
-        },
+        device: studio.device.get_untracked(),
         seed: 42,
         holdout: options.holdout,
         epochs: options.epochs,

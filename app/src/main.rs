@@ -14,6 +14,7 @@ mod store;
 mod sync_client;
 mod worker;
 
+use kiln_protocol::project::DevicePreference;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -42,9 +43,12 @@ pub const SESSION_KEY: &str = "kiln.session";
 fn App() -> impl IntoView {
     let studio = Studio::new();
     provide_context(studio);
-    if query_param("device").as_deref() == Some("cpu") {
-        studio.force_cpu.set(true);
+    match query_param("device").as_deref() {
+        Some("cpu") => studio.device.set(DevicePreference::Cpu),
+        Some("gpu") => studio.device.set(DevicePreference::Gpu),
+        _ => {}
     }
+    worker::install_test_hook();
     studio.restore_etags();
     if let Some(session) = local_storage()
         .and_then(|s| s.get_item(SESSION_KEY).ok().flatten())

@@ -111,27 +111,9 @@ fn failed(job_id: u64, kind: &str, message: &str) -> WorkerEvent {
     }
 }
 
-fn is_final(event: &WorkerEvent) -> bool {
-    !matches!(event, WorkerEvent::Progress { .. } | WorkerEvent::Ready)
-}
-
-fn job_of(event: &WorkerEvent) -> u64 {
-    match event {
-        WorkerEvent::Ready => 0,
-        WorkerEvent::Profiled { job_id, .. }
-        | WorkerEvent::Progress { job_id, .. }
-        | WorkerEvent::Previewed { job_id, .. }
-        | WorkerEvent::Redacted { job_id, .. }
-        | WorkerEvent::Trained { job_id, .. }
-        | WorkerEvent::TrialDone { job_id, .. }
-        | WorkerEvent::Predicted { job_id, .. }
-        | WorkerEvent::Failed { job_id, .. } => *job_id,
-    }
-}
-
 /// An event from slot `index`: a final one frees the slot for the next queued job.
 fn finish(index: usize, event: WorkerEvent) {
-    let done = is_final(&event);
+    let done = event.is_final();
     if done {
         POOL.with_borrow_mut(|p| {
             if let Some(Some(slot)) = p.slots.get_mut(index) {
@@ -146,7 +128,7 @@ fn finish(index: usize, event: WorkerEvent) {
 }
 
 fn dispatch(event: WorkerEvent, done: bool) {
-    let job_id = job_of(&event);
+    let job_id = event.job_id();
     // Take the listener out while it runs so it may submit more jobs.
     let listener = POOL.with_borrow_mut(|p| p.listeners.remove(&job_id));
     if let Some(mut listener) = listener {

@@ -65,6 +65,12 @@ pub struct Training {
     pub phase: String,
     pub losses: Vec<f64>,
     pub device: Option<String>,
+    /// A neural network's finished epochs, for live curves.
+    pub epochs: Vec<kiln_protocol::project::EpochStats>,
+    /// What the person asked for (the worker pauses at the epoch's end).
+    pub pause_requested: bool,
+    /// The worker has stopped at an epoch's end and waits.
+    pub paused: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -78,7 +84,8 @@ pub struct Studio {
     /// Import in progress: file name and fraction read.
     pub importing: RwSignal<Option<(String, f64)>>,
     pub selected_run: RwSignal<Option<String>>,
-    pub force_cpu: RwSignal<bool>,
+    /// Where neural networks train (the studio's device setting).
+    pub device: RwSignal<kiln_protocol::project::DevicePreference>,
     /// Train page options, kept while moving between pages.
     pub run_options: RwSignal<crate::jobs::RunOptions>,
     pub session: RwSignal<Option<Session>>,
@@ -100,7 +107,7 @@ impl Studio {
             training: RwSignal::new(None),
             importing: RwSignal::new(None),
             selected_run: RwSignal::new(None),
-            force_cpu: RwSignal::new(false),
+            device: RwSignal::new(kiln_protocol::project::DevicePreference::Auto),
             run_options: RwSignal::new(crate::jobs::RunOptions::default()),
             session: RwSignal::new(None),
             loaded: RwSignal::new(false),

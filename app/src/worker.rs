@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use kiln_protocol::worker::{JobError, WorkerEvent, WorkerRequest};
+use kiln_protocol::worker::{Control, JobError, WorkerEvent, WorkerRequest};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker};
 
@@ -106,17 +106,10 @@ fn flush() {
 }
 
 fn dispatch(event: WorkerEvent) {
-    let (job_id, done) = match &event {
-        WorkerEvent::Ready => return,
-        WorkerEvent::Progress { job_id, .. } => (*job_id, false),
-        WorkerEvent::Profiled { job_id, .. }
-        | WorkerEvent::Previewed { job_id, .. }
-        | WorkerEvent::Redacted { job_id, .. }
-        | WorkerEvent::Trained { job_id, .. }
-        | WorkerEvent::Predicted { job_id, .. }
-        | WorkerEvent::TrialDone { job_id, .. }
-        | WorkerEvent::Failed { job_id, .. } => (*job_id, true),
-    };
+    if matches!(event, WorkerEvent::Ready) {
+        return;
+    }
+    let (job_id, done) = (event.job_id(), event.is_final());
     // Take the listener out while it runs so it may start new jobs.
     let listener = CLIENT.with_borrow_mut(|c| c.listeners.remove(&job_id));
     if let Some(mut listener) = listener {
@@ -160,6 +153,32 @@ pub fn submit(
         }
         job_id
     })
+}
+
+/// Steers the running training job (pause, resume); the worker applies it at the end of the
+/// current epoch and answers with a `Paused` event.
+pub fn control(job_id: u64, action: Control) {
+    let request = WorkerRequest::Control { job_id, action };
+    let Ok(message) = serde_json::to_string(&request) else {
+        return;
+    };
+    CLIENT.with_borrow(|c| {
+        if let (Some(worker), true) = (&c.worker, c.ready) {
+            let _ = worker.post_message(&JsValue::from_str(&message));
+        }
+    });
+}
+
+/// `window.kilnTest.loseGpu()`: makes the worker treat its GPU device as destroyed, so the
+/// browser tests can check that training goes on on the CPU.
+pub fn install_test_hook() {
+    let lose = Closure::<dyn Fn()>::new(|| control(0, Control::LoseGpu));
+    let hook = js_sys::Object::new();
+    let installed = js_sys::Reflect::set(&hook, &"loseGpu".into(), lose.as_ref())
+        .and_then(|_| js_sys::Reflect::set(&js_sys::global(), &"kilnTest".into(), &hook));
+    if installed.is_ok() {
+        lose.forget();
+    }
 }
 
 /// Stops every running job by terminating the worker; the next job starts a fresh one.

@@ -139,3 +139,21 @@ pub fn print(prepared: &Prepared, outcome: &Outcome, cv: Option<&CvScores>, timi
         println!("note: {note}");
     }
 }
+
+/// How a neural network trained: device, epochs, and the last epoch's figures.
+pub fn print_history(history: &kiln_protocol::project::TrainingHistory, device: &str) {
+    let Some(last) = history.epochs.last() else {
+        return;
+    };
+    println!(
+        "trained on {device}: {} epochs, last train loss {:.4}{}",
+        history.epochs.len(),
+        last.train_loss,
+        last.val_loss
+            .map(|v| format!(", validation loss {v:.4}"))
+            .unwrap_or_default()
+    );
+    if let Some(stopped) = &history.stopped {
+        println!("{stopped}");
+    }
+}

@@ -82,8 +82,11 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Training epochs for neural networks.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 200)]
     epochs: u32,
+    /// Where neural networks train: `cpu`, or `gpu` (wgpu on Vulkan, Metal or DX12).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    device: DeviceArg,
     /// Write the trained model artifact to this file.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -210,8 +213,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let prepared = prepare_frame(frame, fingerprint(&bytes), &config)
         .with_context(|| format!("cannot train on {}", args.data.display()))?;
     let started = Instant::now();
+    let mut network = None;
     let (model, curve) = if family == Family::Mlp {
-        train_mlp(&prepared)?
+        let (model, curve, history, device) = train_mlp(&prepared, args.device)?;
+        network = Some((history, device));
+        (model, curve)
     } else {
         let x = Matrix::new(&prepared.x_train, prepared.width());
         let target = FitTarget::of(&prepared.labels, &prepared.split.train);
@@ -242,29 +248,68 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         predict_seconds,
     };
     if args.json {
-        let json = report::json(&prepared, &outcome, cv.as_ref(), timing);
+        let mut json = report::json(&prepared, &outcome, cv.as_ref(), timing);
+        if let Some((history, device)) = &network {
+            json["device"] = serde_json::json!(device);
+            json["history"] = serde_json::to_value(history)?;
+        }
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         report::print(&prepared, &outcome, cv.as_ref(), timing);
+        if let Some((history, device)) = &network {
+            report::print_history(history, device);
+        }
     }
     Ok(())
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceArg {
+    Cpu,
+    Gpu,
+}
+
+type Network = (
+    kiln_engine::model::FittedModel,
+    Vec<f64>,
+    kiln_protocol::project::TrainingHistory,
+    String,
+);
+
 #[cfg(feature = "nn")]
-fn train_mlp(prepared: &Prepared) -> anyhow::Result<(kiln_engine::model::FittedModel, Vec<f64>)> {
+fn train_mlp(prepared: &Prepared, device: DeviceArg) -> anyhow::Result<Network> {
+    use kiln_engine::nn::{self, Compute};
     let kiln_engine::fit::FamilyParams::Mlp(params) =
         kiln_engine::fit::FamilyParams::read(&prepared.config)?
     else {
         bail!("the neural network's settings could not be read");
     };
-    let device = kiln_engine::nn::Compute::Cpu;
-    let mut progress = |_| std::ops::ControlFlow::Continue(());
-    let training = kiln_engine::nn::train_mlp(prepared, &params, device, &mut progress);
-    let outcome = kiln_engine::nn::block_on(training)?;
-    Ok((outcome.artifact.model, outcome.loss_curve))
+    let compute = match device {
+        DeviceArg::Cpu => Compute::Cpu,
+        DeviceArg::Gpu => {
+            nn::block_on(nn::init_gpu()).map_err(|e| {
+                anyhow::anyhow!(
+                    "--device gpu: no usable GPU adapter ({e}); train with --device cpu, or install a Vulkan driver"
+                )
+            })?;
+            Compute::Gpu
+        }
+    };
+    let mut progress = |_: &kiln_protocol::project::EpochStats| std::ops::ControlFlow::Continue(());
+    let trained = nn::block_on(nn::train_mlp(prepared, &params, compute, &mut progress))?;
+    let label = match compute {
+        Compute::Cpu => "CPU".to_string(),
+        Compute::Gpu => "GPU (wgpu)".to_string(),
+    };
+    Ok((
+        trained.outcome.artifact.model,
+        trained.outcome.loss_curve,
+        trained.history,
+        label,
+    ))
 }
 
 #[cfg(not(feature = "nn"))]
-fn train_mlp(_: &Prepared) -> anyhow::Result<(kiln_engine::model::FittedModel, Vec<f64>)> {
+fn train_mlp(_: &Prepared, _: DeviceArg) -> anyhow::Result<Network> {
     bail!("this kiln was built without neural networks; rebuild with `--features nn`")
 }

@@ -29,23 +29,7 @@ pub enum FamilyParams {
     Mlp(MlpParams),
 }
 
-/// Settings of the multilayer perceptron (trained by `nn`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MlpParams {
-    pub hidden: usize,
-    pub epochs: u32,
-    pub learning_rate: f64,
-}
-
-impl Default for MlpParams {
-    fn default() -> Self {
-        Self {
-            hidden: 32,
-            epochs: 100,
-            learning_rate: 0.03,
-        }
-    }
-}
+pub use crate::models::mlp::MlpParams;
 
 impl FamilyParams {
     /// Reads the run's hyperparameters for its family, rejecting unknown names and values out
@@ -71,11 +55,7 @@ impl FamilyParams {
             }
             Family::KMeans => FamilyParams::KMeans(kmeans::KMeansParams::from_params(&p)?),
             Family::Pca => FamilyParams::Pca(pca::PcaParams::from_params(&p)?),
-            Family::Mlp => FamilyParams::Mlp(MlpParams {
-                hidden: p.int("hidden", 32, 1, 4096)?,
-                epochs: p.int("epochs", config.epochs.max(1) as usize, 1, 100_000)? as u32,
-                learning_rate: p.positive("learning_rate", 0.03, 0.0, 10.0)?,
-            }),
+            Family::Mlp => FamilyParams::Mlp(MlpParams::from_params(&p, config.epochs)?),
         };
         p.finish()?;
         Ok(read)

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::models::mlp::Activation;
 use crate::models::{
     forest::Forest, gbdt::Gbdt, kmeans::KMeans, knn::Knn, naive_bayes::NaiveBayes, pca::Pca,
     tree::Tree,
@@ -50,9 +51,12 @@ pub enum FittedModel {
     Linear {
         layer: Dense,
     },
-    /// Multilayer perceptron: dense layers with ReLU between them.
+    /// Multilayer perceptron: dense layers with the activation between them.
     Mlp {
         layers: Vec<Dense>,
+        /// ReLU in artifacts written before the activation was a setting.
+        #[serde(default)]
+        activation: Activation,
     },
     Tree(Tree),
     Forest(Forest),
@@ -132,12 +136,12 @@ impl FittedModel {
     pub fn forward(&self, x: &[f64]) -> Vec<f64> {
         match self {
             FittedModel::Linear { layer } => layer.forward(x),
-            FittedModel::Mlp { layers } => {
+            FittedModel::Mlp { layers, activation } => {
                 let mut h = x.to_vec();
                 for (i, layer) in layers.iter().enumerate() {
                     h = layer.forward(&h);
                     if i + 1 < layers.len() {
-                        h.iter_mut().for_each(|v| *v = v.max(0.0));
+                        h.iter_mut().for_each(|v| *v = activation.apply(*v));
                     }
                 }
                 h
@@ -150,7 +154,7 @@ impl FittedModel {
     pub fn layers(&self) -> &[Dense] {
         match self {
             FittedModel::Linear { layer } => std::slice::from_ref(layer),
-            FittedModel::Mlp { layers } => layers,
+            FittedModel::Mlp { layers, .. } => layers,
             _ => &[],
         }
     }
@@ -194,10 +198,16 @@ mod tests {
             bias: vec![-5.0],
         };
         let m = FittedModel::Mlp {
-            layers: vec![l1, l2],
+            layers: vec![l1.clone(), l2.clone()],
+            activation: Activation::Relu,
         };
         assert_eq!(m.forward(&[3.0]), vec![-2.0]);
         assert_eq!(m.forward(&[-3.0]), vec![-2.0]);
+        let tanh = FittedModel::Mlp {
+            layers: vec![l1, l2],
+            activation: Activation::Tanh,
+        };
+        assert!((tanh.forward(&[3.0])[0] - (3f64.tanh() + (-3f64).tanh() - 5.0)).abs() < 1e-12);
     }
 
     #[test]

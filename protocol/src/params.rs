@@ -226,9 +226,71 @@ const PCA: &[ParamSpec] = &[
     p("whiten", "false", "scale components to unit variance", ""),
 ];
 const MLP: &[ParamSpec] = &[
-    p("hidden", "32", "units in the hidden layer", "16, 32, 64"),
-    p("epochs", "100", "passes over the training rows", ""),
-    p("learning_rate", "0.03", "Adam step size", "0.003..0.1 log"),
+    p(
+        "hidden",
+        "64",
+        "units per hidden layer, input side first: 64, or 128x64",
+        "32, 64, 128x64",
+    ),
+    p(
+        "activation",
+        "relu",
+        "relu, tanh, logistic or identity",
+        "relu, tanh",
+    ),
+    p(
+        "dropout",
+        "0",
+        "share of hidden units dropped per step (0 to 0.9)",
+        "",
+    ),
+    p(
+        "batch_norm",
+        "false",
+        "batch normalisation after each hidden layer",
+        "",
+    ),
+    p("optimizer", "adam", "adam, or sgd with momentum", ""),
+    p("learning_rate", "0.001", "step size", "0.0003..0.03 log"),
+    p("momentum", "0.9", "momentum of sgd", ""),
+    p(
+        "schedule",
+        "constant",
+        "learning rate over the epochs: constant, step (÷10 at 50 % and 75 %) or cosine",
+        "",
+    ),
+    p(
+        "batch_size",
+        "auto",
+        "rows per step; auto is min(200, rows)",
+        "",
+    ),
+    p("epochs", "200", "passes over the training rows", ""),
+    p("weight_decay", "0.0001", "L2 penalty on the weights", ""),
+    p(
+        "validation_fraction",
+        "0.1",
+        "share of the training rows kept aside to validate each epoch",
+        "",
+    ),
+    p(
+        "early_stopping",
+        "true",
+        "stop when the validation loss stops improving, keeping the best weights",
+        "",
+    ),
+    p(
+        "patience",
+        "10",
+        "epochs without improvement before stopping",
+        "",
+    ),
+    p(
+        "class_weight",
+        "none",
+        "none, or balanced for rare classes",
+        "",
+    ),
 ];
 
 /// The hyperparameters of a family (for `linear`, those of the model the task uses).

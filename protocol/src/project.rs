@@ -195,9 +195,12 @@ impl ModelKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DevicePreference {
-    /// WebGPU when the worker finds an adapter, otherwise the CPU.
+    /// WebGPU when the worker finds an adapter and a short benchmark of the model finds it
+    /// faster than the CPU; otherwise the CPU.
     Auto,
     Cpu,
+    /// WebGPU whenever an adapter exists, without benchmarking.
+    Gpu,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -361,6 +364,38 @@ pub struct RunRecord {
     /// Milliseconds spent fitting the model alone (no parsing, recipe or scoring).
     #[serde(default)]
     pub fit_ms: Option<f64>,
+    /// Per-epoch curves of a neural network's training.
+    #[serde(default)]
+    pub history: Option<TrainingHistory>,
+}
+
+/// One finished epoch of neural-network training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochStats {
+    /// 1-based.
+    pub epoch: u32,
+    pub train_loss: f64,
+    /// Loss on the rows kept aside for validation, when there are some.
+    pub val_loss: Option<f64>,
+    /// The history's metric on the training batches (as they were seen, during the epoch).
+    pub train_metric: f64,
+    pub val_metric: Option<f64>,
+    pub learning_rate: f64,
+    pub ms: f64,
+    /// The device that ran the epoch, e.g. `CPU` or `WebGPU`.
+    pub device: String,
+}
+
+/// How a neural network trained, epoch by epoch.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingHistory {
+    /// `accuracy` (classification) or `rmse` (regression, in target units).
+    pub metric: String,
+    pub epochs: Vec<EpochStats>,
+    /// The epoch whose weights were kept (the best validation loss under early stopping).
+    pub best_epoch: Option<u32>,
+    /// Why training ended before the last epoch, if it did.
+    pub stopped: Option<String>,
 }
 
 impl RunRecord {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use crate::project::{CrossValidation, DatasetProfile, RunRecord, TrainSpec};
+use crate::project::{CrossValidation, DatasetProfile, EpochStats, RunRecord, TrainSpec};
 use crate::recipe::ColumnType;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +63,19 @@ pub enum WorkerRequest {
         artifact: serde_json::Value,
         rows: Vec<BTreeMap<String, String>>,
     },
+    /// Steer the running training job. Handled as soon as it arrives (not queued); takes
+    /// effect at the end of the current epoch.
+    Control { job_id: u64, action: Control },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Control {
+    Pause,
+    Resume,
+    /// Test hook: treat the GPU device as lost, as if the browser had destroyed it, so that
+    /// training must go on on the CPU.
+    LoseGpu,
 }
 
 impl WorkerRequest {
@@ -73,7 +86,8 @@ impl WorkerRequest {
             | WorkerRequest::Redact { job_id, .. }
             | WorkerRequest::Train { job_id, .. }
             | WorkerRequest::Trial { job_id, .. }
-            | WorkerRequest::Predict { job_id, .. } => *job_id,
+            | WorkerRequest::Predict { job_id, .. }
+            | WorkerRequest::Control { job_id, .. } => *job_id,
         }
     }
 }
@@ -119,10 +133,50 @@ pub enum WorkerEvent {
         job_id: u64,
         result: TrialResult,
     },
+    /// A neural network finished an epoch (for live curves).
+    Epoch {
+        job_id: u64,
+        stats: EpochStats,
+    },
+    /// Training stopped at an epoch's end to wait (`true`), or went on (`false`).
+    Paused {
+        job_id: u64,
+        paused: bool,
+    },
     Failed {
         job_id: u64,
         error: JobError,
     },
+}
+
+impl WorkerEvent {
+    /// The job an event belongs to (0 for `Ready`).
+    pub fn job_id(&self) -> u64 {
+        match self {
+            WorkerEvent::Ready => 0,
+            WorkerEvent::Profiled { job_id, .. }
+            | WorkerEvent::Progress { job_id, .. }
+            | WorkerEvent::Previewed { job_id, .. }
+            | WorkerEvent::Redacted { job_id, .. }
+            | WorkerEvent::Trained { job_id, .. }
+            | WorkerEvent::Predicted { job_id, .. }
+            | WorkerEvent::TrialDone { job_id, .. }
+            | WorkerEvent::Epoch { job_id, .. }
+            | WorkerEvent::Paused { job_id, .. }
+            | WorkerEvent::Failed { job_id, .. } => *job_id,
+        }
+    }
+
+    /// True for the event that ends its job (a result or a failure).
+    pub fn is_final(&self) -> bool {
+        !matches!(
+            self,
+            WorkerEvent::Ready
+                | WorkerEvent::Progress { .. }
+                | WorkerEvent::Epoch { .. }
+                | WorkerEvent::Paused { .. }
+        )
+    }
 }
 
 /// What a search trial measured.

@@ -109,6 +109,7 @@ fn sample_project() -> Project {
             evaluation: None,
             search: None,
             fit_ms: Some(2.0),
+            history: None,
         }],
         registry: vec![RegisteredModel {
             name: "iris".into(),

@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use kiln_engine::artifact::Artifact;
-use kiln_engine::fit::{FamilyParams, FitTarget, finish, fit_model};
+use kiln_engine::fit::{FitTarget, finish, fit_model};
 use kiln_engine::models::Matrix;
-use kiln_engine::nn::{self, Compute};
 use kiln_engine::train::{Family, Outcome, Prepared, TrainError, prepare};
 use kiln_engine::validate::cross_validate;
-use kiln_protocol::project::{CrossValidation, DevicePreference, MeanStd, RunRecord, TrainSpec};
+use kiln_protocol::project::{CrossValidation, MeanStd, RunRecord, TrainSpec, TrainingHistory};
 use kiln_protocol::worker::{Prediction, TrialResult, WorkerEvent, WorkerRequest};
 use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
+use crate::nn_jobs::{self, Host};
 use crate::{convert, data_jobs};
 
 /// Where the worker may run neural networks, decided once per worker.
@@ -26,7 +26,8 @@ pub enum Gpu {
     Unavailable(String),
 }
 
-pub async fn handle(request: WorkerRequest, gpu: &Gpu, post: &dyn Fn(WorkerEvent)) {
+pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
+    let post = host.post;
     let job_id = request.job_id();
     let event = match request {
         WorkerRequest::Profile {
@@ -55,7 +56,7 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, post: &dyn Fn(WorkerEvent
             file_name,
             text,
             spec,
-        } => match train(job_id, &file_name, &text, &spec, gpu, post).await {
+        } => match train(job_id, &file_name, &text, &spec, gpu, host).await {
             Ok(run) => WorkerEvent::Trained {
                 job_id,
                 run: Box::new(run),
@@ -71,7 +72,7 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, post: &dyn Fn(WorkerEvent
             text,
             spec,
             max_rows,
-        } => match trial(job_id, &file_name, &text, &spec, max_rows, gpu, post).await {
+        } => match trial(job_id, &file_name, &text, &spec, max_rows, gpu, host).await {
             Ok(result) => WorkerEvent::TrialDone { job_id, result },
             Err(e) => WorkerEvent::Failed {
                 job_id,
@@ -89,23 +90,11 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, post: &dyn Fn(WorkerEvent
             },
             Err(error) => WorkerEvent::Failed { job_id, error },
         },
+        // Steering is applied by the message handler as it arrives; nothing to run.
+        WorkerRequest::Control { .. } => return,
     };
-    debug_assert_eq!(job_id, event_job(&event));
+    debug_assert_eq!(job_id, event.job_id());
     post(event);
-}
-
-fn event_job(event: &WorkerEvent) -> u64 {
-    match event {
-        WorkerEvent::Ready => 0,
-        WorkerEvent::Profiled { job_id, .. }
-        | WorkerEvent::Previewed { job_id, .. }
-        | WorkerEvent::Redacted { job_id, .. }
-        | WorkerEvent::Progress { job_id, .. }
-        | WorkerEvent::Trained { job_id, .. }
-        | WorkerEvent::TrialDone { job_id, .. }
-        | WorkerEvent::Predicted { job_id, .. }
-        | WorkerEvent::Failed { job_id, .. } => *job_id,
-    }
 }
 
 /// A fitted and scored spec, before it becomes a run record or a trial result.
@@ -117,6 +106,7 @@ struct Ran {
     cv: Option<CrossValidation>,
     /// Time spent fitting the model alone (no parsing, recipe or scoring).
     fit_ms: f64,
+    history: Option<TrainingHistory>,
 }
 
 async fn train(
@@ -125,7 +115,7 @@ async fn train(
     text: &str,
     spec: &TrainSpec,
     gpu: &Gpu,
-    post: &dyn Fn(WorkerEvent),
+    host: &Host<'_>,
 ) -> Result<RunRecord, TrainError> {
     let started = Instant::now();
     let Ran {
@@ -135,7 +125,8 @@ async fn train(
         notes,
         cv,
         fit_ms,
-    } = run_spec(job_id, file_name, text, spec, None, gpu, post).await?;
+        history,
+    } = run_spec(job_id, file_name, text, spec, None, gpu, host).await?;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_millis() as f64);
@@ -171,6 +162,7 @@ async fn train(
         evaluation: Some(std::sync::Arc::new(outcome.evaluation.clone())),
         search: None,
         fit_ms: Some(fit_ms),
+        history,
     })
 }
 
@@ -181,10 +173,10 @@ async fn trial(
     spec: &TrainSpec,
     max_rows: Option<usize>,
     gpu: &Gpu,
-    post: &dyn Fn(WorkerEvent),
+    host: &Host<'_>,
 ) -> Result<TrialResult, TrainError> {
     let started = Instant::now();
-    let ran = run_spec(job_id, file_name, text, spec, max_rows, gpu, post).await?;
+    let ran = run_spec(job_id, file_name, text, spec, max_rows, gpu, host).await?;
     Ok(TrialResult {
         scores: ran.outcome.artifact.scores,
         cv: ran.cv,
@@ -201,8 +193,9 @@ async fn run_spec(
     spec: &TrainSpec,
     max_rows: Option<usize>,
     gpu: &Gpu,
-    post: &dyn Fn(WorkerEvent),
+    host: &Host<'_>,
 ) -> Result<Ran, TrainError> {
+    let post = host.post;
     let mut config = convert::config(spec);
     config.max_train_rows = max_rows;
     let progress = |fraction: f64, phase: String, loss: Option<f64>, device: Option<String>| {
@@ -217,10 +210,15 @@ async fn run_spec(
     progress(0.0, "preparing data".into(), None, None);
     let prepared = prepare(file_name, text, &config)?;
     let started = Instant::now();
+    let mut notes = Vec::new();
+    let mut history = None;
     let (outcome, device, fit_ms) = match config.family {
         Family::Mlp => {
-            let (outcome, device) = train_mlp(&prepared, spec, gpu, &progress).await?;
-            (outcome, device, started.elapsed().as_secs_f64() * 1000.0)
+            let network = nn_jobs::train(job_id, &prepared, spec, gpu, host).await?;
+            notes = network.notes;
+            history = Some(network.trained.history);
+            let fit_ms = started.elapsed().as_secs_f64() * 1000.0;
+            (network.trained.outcome, network.device, fit_ms)
         }
         _ => {
             let device = "CPU".to_string();
@@ -235,7 +233,7 @@ async fn run_spec(
             (finish(&prepared, model, curve), device, fit_ms)
         }
     };
-    let mut notes = outcome.artifact.recipe.notes.clone();
+    notes.splice(0..0, outcome.artifact.recipe.notes.iter().cloned());
     let cv = match (spec.cv_folds, config.family) {
         (0 | 1, _) => None,
         (_, Family::Mlp) => {
@@ -274,47 +272,8 @@ async fn run_spec(
         notes,
         cv,
         fit_ms,
+        history,
     })
-}
-
-async fn train_mlp(
-    prepared: &Prepared,
-    spec: &TrainSpec,
-    gpu: &Gpu,
-    progress: &dyn Fn(f64, String, Option<f64>, Option<String>),
-) -> Result<(Outcome, String), TrainError> {
-    let (compute, device) = match (spec.device, gpu) {
-        (DevicePreference::Auto, Gpu::Ready(adapter)) => {
-            (Compute::Gpu, format!("WebGPU ({adapter})"))
-        }
-        (DevicePreference::Auto, Gpu::Unavailable(why)) => {
-            (Compute::Cpu, format!("CPU (no WebGPU: {why})"))
-        }
-        (DevicePreference::Cpu, _) => (Compute::Cpu, "CPU (forced)".to_string()),
-    };
-    progress(0.0, "training".into(), None, Some(device.clone()));
-    let FamilyParams::Mlp(params) = FamilyParams::read(&prepared.config)? else {
-        return Err(TrainError::Config("not a neural network".into()));
-    };
-    let mut report = |p: kiln_engine::train::Progress| {
-        progress(p.fraction, p.phase, p.loss, None);
-        ControlFlow::Continue(())
-    };
-    match nn::train_mlp(prepared, &params, compute, &mut report).await {
-        // A lost or failing GPU falls back to the CPU rather than failing the run.
-        Err(TrainError::Device(why)) if compute == Compute::Gpu => {
-            let device = format!("CPU (WebGPU failed: {why})");
-            progress(
-                0.0,
-                "retrying on the CPU".into(),
-                None,
-                Some(device.clone()),
-            );
-            let outcome = nn::train_mlp(prepared, &params, Compute::Cpu, &mut report).await?;
-            Ok((outcome, device))
-        }
-        result => Ok((result?, device)),
-    }
 }
 
 fn predict(

@@ -5,12 +5,13 @@
 mod convert;
 mod data_jobs;
 mod jobs;
+mod nn_jobs;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
+use kiln_protocol::worker::{Control, WorkerEvent, WorkerRequest};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -22,6 +23,26 @@ struct State {
     queue: VecDeque<WorkerRequest>,
     busy: bool,
     gpu: Option<Gpu>,
+}
+
+thread_local! {
+    /// Pause, resume and the device-loss hook, applied as messages arrive, read between epochs.
+    static CONTROL: Rc<nn_jobs::Control> = Rc::new(nn_jobs::Control::default());
+}
+
+fn control() -> Rc<nn_jobs::Control> {
+    CONTROL.with(Rc::clone)
+}
+
+/// A promise that resolves after `ms` milliseconds: the running job yields to the message
+/// handler while it waits.
+fn sleep(ms: u32) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+    });
+    Box::pin(async move {
+        let _ = JsFuture::from(promise).await;
+    })
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -48,6 +69,14 @@ pub fn start() {
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let text = event.data().as_string().unwrap_or_default();
             match serde_json::from_str::<WorkerRequest>(&text) {
+                Ok(WorkerRequest::Control { action, .. }) => {
+                    let control = control();
+                    match action {
+                        Control::Pause => control.paused.set(true),
+                        Control::Resume => control.paused.set(false),
+                        Control::LoseGpu => control.lose_gpu.set(true),
+                    }
+                }
                 Ok(request) => {
                     state.borrow_mut().queue.push_back(request);
                     drain(state.clone());
@@ -80,7 +109,7 @@ fn drain(state: Rc<RefCell<State>>) {
             let Some(request) = next else { break };
             let needs_gpu = matches!(&request, WorkerRequest::Train { spec, .. }
                 if spec.model == kiln_protocol::project::ModelKind::Mlp
-                    && spec.device == kiln_protocol::project::DevicePreference::Auto);
+                    && spec.device != kiln_protocol::project::DevicePreference::Cpu);
             if needs_gpu && state.borrow().gpu.is_none() {
                 let gpu = detect_gpu().await;
                 state.borrow_mut().gpu = Some(gpu);
@@ -90,7 +119,16 @@ fn drain(state: Rc<RefCell<State>>) {
                 .gpu
                 .clone()
                 .unwrap_or(Gpu::Unavailable("not needed".into()));
-            jobs::handle(request, &gpu, &|e| post(&e)).await;
+            let control = control();
+            // A new job starts unpaused, with no device loss pending.
+            control.paused.set(false);
+            control.lose_gpu.set(false);
+            let host = nn_jobs::Host {
+                post: &|e| post(&e),
+                control: &control,
+                sleep: &sleep,
+            };
+            jobs::handle(request, &gpu, &host).await;
         }
         state.borrow_mut().busy = false;
     });

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 
 use crate::charts::{ConfusionChart, LossCurve};
 use crate::metrics;
+use crate::pages::curves::EpochCurves;
 use crate::pages::eval_classification::ClassificationReport;
 use crate::pages::eval_reports::{ClusteringReport, DecompositionReport, RegressionReport};
 use crate::pages::predict::PredictForm;
@@ -103,10 +104,16 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 {run.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
             </ul>
             {report}
-            {has_losses.then(|| view! {
-                <h3>"Training loss"</h3>
-                <LossCurve losses=Signal::derive(move || losses.clone()) />
-            })}
+            {match run.history.clone() {
+                Some(history) => Some(view! {
+                    <h3>"Training curves"</h3>
+                    <EpochCurves history=history />
+                }.into_any()),
+                None => has_losses.then(|| view! {
+                    <h3>"Training loss"</h3>
+                    <LossCurve losses=Signal::derive(move || losses.clone()) />
+                }.into_any()),
+            }}
         </div>
         {form}
     }

@@ -1,5 +1,6 @@
 //! One module per lifecycle page of the studio.
 
+pub mod curves;
 pub mod data;
 pub mod deploy;
 mod eval_classification;

@@ -192,6 +192,7 @@ fn trial_run(spec: &TrainSpec, result: &TrialResult, search_id: &str, job_id: u6
         evaluation: None,
         search: Some(search_id.to_string()),
         fit_ms: None,
+        history: None,
     }
 }
 

@@ -3,13 +3,14 @@
 //! run is recorded in the project.
 
 use kiln_protocol::params::{default_for, params_of};
-use kiln_protocol::project::{ModelKind, SplitSpec, Task};
-use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
+use kiln_protocol::project::{DevicePreference, ModelKind, SplitSpec, Task, TrainingHistory};
+use kiln_protocol::worker::{Control, WorkerEvent, WorkerRequest};
 use leptos::prelude::*;
 
 use crate::charts::LossCurve;
 use crate::jobs;
 use crate::metrics;
+use crate::pages::curves::EpochCurves;
 use crate::state::{Page, Training, use_studio};
 use crate::worker;
 
@@ -75,10 +76,25 @@ pub fn TrainPage() -> impl IntoView {
                     if let Some(t) = t {
                         t.fraction = fraction;
                         t.phase = phase;
-                        t.losses.extend(loss);
+                        // A network reports its loss per epoch (in the curves below).
+                        if t.epochs.is_empty() {
+                            t.losses.extend(loss);
+                        }
                         if device.is_some() {
                             t.device = device;
                         }
+                    }
+                }),
+                WorkerEvent::Epoch { stats, .. } => studio.training.update(|t| {
+                    if let Some(t) = t {
+                        t.losses.push(stats.train_loss);
+                        t.epochs.push(stats);
+                    }
+                }),
+                WorkerEvent::Paused { paused, .. } => studio.training.update(|t| {
+                    if let Some(t) = t {
+                        t.paused = paused;
+                        t.pause_requested = paused;
                     }
                 }),
                 WorkerEvent::Trained { run, .. } => {
@@ -177,6 +193,7 @@ pub fn TrainPage() -> impl IntoView {
                 <div class="card row">
                     <button class="primary" data-testid="train-button" disabled=busy on:click=start>"Train"</button>
                     <button data-testid="cancel-button" disabled=move || !busy() on:click=move |_| worker::cancel_all()>"Cancel"</button>
+                    <PauseButton />
                 </div>
                 <Show when=busy>
                     <div class="card" data-testid="training-panel">
@@ -192,13 +209,68 @@ pub fn TrainPage() -> impl IntoView {
                         <span data-testid="training-device">
                             {move || studio.training.with(|t| t.as_ref().and_then(|t| t.device.clone()).map(|d| format!(" · on {d}")).unwrap_or_default())}
                         </span>
-                        <LossCurve losses=Signal::derive(move || studio.training.with(|t| t.as_ref().map(|t| t.losses.clone()).unwrap_or_default())) />
+                        {move || {
+                            let live = studio.training.with(|t| t.as_ref().filter(|t| !t.epochs.is_empty()).map(|t| TrainingHistory {
+                                metric: if task.get_untracked() == Task::Regression { "rmse".into() } else { "accuracy".into() },
+                                epochs: t.epochs.clone(),
+                                ..TrainingHistory::default()
+                            }));
+                            match live {
+                                Some(history) => view! { <EpochCurves history=history /> }.into_any(),
+                                None => view! {
+                                    <LossCurve losses=Signal::derive(move || studio.training.with(|t| t.as_ref().map(|t| t.losses.clone()).unwrap_or_default())) />
+                                }.into_any(),
+                            }
+                        }}
                     </div>
                 </Show>
                 <crate::pages::search::SearchPanel />
                 <RunsTable />
             </Show>
         </section>
+    }
+}
+
+/// Pauses a network's training at the end of the current epoch, and resumes it.
+#[component]
+fn PauseButton() -> impl IntoView {
+    let studio = use_studio();
+    let state = move || {
+        studio.training.with(|t| {
+            t.as_ref()
+                .map(|t| (t.job_id, t.pause_requested, t.paused, !t.epochs.is_empty()))
+        })
+    };
+    let label = move || match state() {
+        Some((_, _, true, _)) => "Resume",
+        Some((_, true, false, _)) => "Pausing…",
+        _ => "Pause",
+    };
+    let click = move |_| {
+        let Some((job_id, requested, _, _)) = state() else {
+            return;
+        };
+        let action = if requested {
+            Control::Resume
+        } else {
+            Control::Pause
+        };
+        worker::control(job_id, action);
+        studio.training.update(|t| {
+            if let Some(t) = t {
+                t.pause_requested = !requested;
+            }
+        });
+    };
+    view! {
+        <button data-testid="pause-button"
+            title="Neural networks pause at the end of the current epoch"
+            data-paused=move || state().is_some_and(|s| s.2).to_string()
+            disabled=move || !state().is_some_and(|s| s.3)
+            on:click=click>{label}</button>
+        <Show when=move || state().is_some_and(|s| s.2)>
+            <span class="hint" data-testid="paused-note">{move || studio.training.with(|t| t.as_ref().map(|t| format!("Paused after epoch {}.", t.epochs.len())).unwrap_or_default())}</span>
+        </Show>
     }
 }
 
@@ -261,11 +333,19 @@ fn ParamsForm(
                                 if let Ok(n) = event_target_value(&ev).parse::<u32>() { options.update(|o| o.epochs = n.clamp(1, 5000)); }
                             } />
                     </label>
-                    <label>
-                        <input type="checkbox" data-testid="force-cpu"
-                            prop:checked=move || studio.force_cpu.get()
-                            on:change=move |ev| studio.force_cpu.set(event_target_checked(&ev)) />
-                        " Force CPU (skip WebGPU)"
+                    <label title="Automatic times a few training steps of this network on WebGPU and on the CPU, and trains on the faster one">
+                        "Device "
+                        <select data-testid="device-select" on:change=move |ev| {
+                            studio.device.set(match event_target_value(&ev).as_str() {
+                                "gpu" => DevicePreference::Gpu,
+                                "cpu" => DevicePreference::Cpu,
+                                _ => DevicePreference::Auto,
+                            });
+                        }>
+                            <option value="auto" selected=move || studio.device.get() == DevicePreference::Auto>"Automatic (benchmark)"</option>
+                            <option value="gpu" selected=move || studio.device.get() == DevicePreference::Gpu>"WebGPU"</option>
+                            <option value="cpu" selected=move || studio.device.get() == DevicePreference::Cpu>"CPU"</option>
+                        </select>
                     </label>
                 </div>
             </Show>

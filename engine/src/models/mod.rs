@@ -14,6 +14,7 @@ pub mod gbdt;
 pub mod kmeans;
 pub mod knn;
 pub mod linear;
+pub mod mlp;
 pub mod naive_bayes;
 pub mod params;
 pub mod pca;

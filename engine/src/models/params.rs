@@ -30,12 +30,17 @@ impl<'a> Params<'a> {
         }
     }
 
-    fn error(&self, param: &str, message: String) -> ParamError {
+    pub fn error(&self, param: &str, message: String) -> ParamError {
         ParamError {
             model: self.model.to_string(),
             param: param.to_string(),
             message,
         }
+    }
+
+    /// The value as written, if given (the name is then known).
+    pub fn text(&self, name: &'static str) -> Option<&'a str> {
+        self.raw(name)
     }
 
     fn raw(&self, name: &'static str) -> Option<&'a str> {
