@@ -50,7 +50,7 @@ test("logistic regression trains in the worker and shows metrics and a confusion
   assert.ok(Number(await page.getAttribute(byTestId("loss-curve"), "data-points")) > 10);
 });
 
-test("an MLP trains on WebGPU when the worker finds an adapter, with a live loss curve", async () => {
+test("an MLP set to WebGPU trains there, with live epoch curves", async () => {
   const { page } = studio;
   await page.click(byTestId("nav-train"));
   await page.selectOption(byTestId("model-select"), "mlp");
@@ -72,7 +72,7 @@ test("an MLP trains on WebGPU when the worker finds an adapter, with a live loss
   assert.match(device, /^WebGPU/);
 });
 
-test("the device=cpu setting forces the MLP onto the CPU", async () => {
+test("the device=cpu setting puts the MLP on the CPU", async () => {
   const { page } = studio;
   await page.goto(`${kiln.url}/?device=cpu`);
   await page.click(byTestId("nav-train"));
