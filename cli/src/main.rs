@@ -1,6 +1,7 @@
 //! `kiln`: the native face of Kiln. `kiln serve` runs the sync service and serves the built
 //! studio on one port; the other commands run the same engine the studio uses, headless.
 
+mod images;
 mod predict;
 mod profile;
 mod report;

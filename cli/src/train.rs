@@ -43,16 +43,19 @@ enum SplitArg {
 #[derive(Args)]
 pub struct TrainArgs {
     /// The data file (CSV, TSV, JSON or NDJSON).
-    #[arg(long)]
-    data: PathBuf,
+    #[arg(long, required_unless_present = "images", conflicts_with = "images")]
+    data: Option<PathBuf>,
+    /// A folder of images with one folder per class (PNG or JPEG), for `--model cnn`.
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
     /// The column to predict (optional for kmeans and pca; kmeans then compares its clusters
     /// with it).
     #[arg(long)]
     target: Option<String>,
     /// linear, ridge, lasso, elastic_net, logistic, tree, forest, gbdt, knn, naive_bayes,
-    /// kmeans, pca or mlp.
+    /// kmeans, pca, mlp, or cnn (with --images).
     #[arg(long, default_value = "linear", value_name = "NAME")]
-    model: String,
+    pub model: String,
     /// Default: from the model, then from the target (categories → classification).
     #[arg(long, value_enum)]
     task: Option<TaskArg>,
@@ -63,7 +66,7 @@ pub struct TrainArgs {
         default_value_t = 0.2,
         value_name = "F"
     )]
-    test_size: f64,
+    pub test_size: f64,
     /// How rows are split between training and evaluation.
     #[arg(long, value_enum, default_value = "auto")]
     split: SplitArg,
@@ -75,27 +78,27 @@ pub struct TrainArgs {
     cv: Option<u32>,
     /// A hyperparameter, e.g. `--param max_depth=6`; repeat for more.
     #[arg(long = "param", value_name = "KEY=VALUE")]
-    params: Vec<String>,
+    pub params: Vec<String>,
     /// A preparation recipe (JSON, as the studio exports it); default: derived from the data.
     #[arg(long)]
     recipe: Option<PathBuf>,
     #[arg(long, default_value_t = 0)]
-    seed: u64,
+    pub seed: u64,
     /// Training epochs for neural networks.
     #[arg(long, default_value_t = 200)]
-    epochs: u32,
+    pub epochs: u32,
     /// Where neural networks train: `cpu`, or `gpu` (wgpu on Vulkan, Metal or DX12).
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
-    device: DeviceArg,
+    pub device: DeviceArg,
     /// Write the trained model artifact to this file.
     #[arg(long)]
-    out: Option<PathBuf>,
+    pub out: Option<PathBuf>,
     /// Print one JSON object on stdout.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
-fn read_params(given: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+pub fn read_params(given: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     let mut params = BTreeMap::new();
     for p in given {
         let Some((key, value)) = p.split_once('=') else {
@@ -140,10 +143,15 @@ fn infer_task(family: Family, frame: &Frame, target: Option<&str>) -> Task {
 }
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.data)
-        .with_context(|| format!("cannot read {}", args.data.display()))?;
-    let file_name = args
+    if let Some(dir) = &args.images {
+        return crate::images::train(args, dir);
+    }
+    let data = args
         .data
+        .as_ref()
+        .context("give --data FILE or --images DIR")?;
+    let bytes = std::fs::read(data).with_context(|| format!("cannot read {}", data.display()))?;
+    let file_name = data
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -196,7 +204,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         ..ParseOptions::default()
     };
     let frame = parse(&file_name, &bytes, &options, &mut |_| {})
-        .with_context(|| format!("cannot read {}", args.data.display()))?;
+        .with_context(|| format!("cannot read {}", data.display()))?;
     let task = match args.task {
         Some(TaskArg::Classification) => Task::Classification,
         Some(TaskArg::Regression) => Task::Regression,
@@ -211,7 +219,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     config.split = split;
     config.params = read_params(&args.params)?;
     let prepared = prepare_frame(frame, fingerprint(&bytes), &config)
-        .with_context(|| format!("cannot train on {}", args.data.display()))?;
+        .with_context(|| format!("cannot train on {}", data.display()))?;
     let started = Instant::now();
     let mut network = None;
     let (model, curve) = if family == Family::Mlp {
@@ -269,7 +277,7 @@ pub enum DeviceArg {
     Gpu,
 }
 
-type Network = (
+pub type Network = (
     kiln_engine::model::FittedModel,
     Vec<f64>,
     kiln_protocol::project::TrainingHistory,
@@ -277,13 +285,9 @@ type Network = (
 );
 
 #[cfg(feature = "nn")]
-fn train_mlp(prepared: &Prepared, device: DeviceArg) -> anyhow::Result<Network> {
+pub fn train_mlp(prepared: &Prepared, device: DeviceArg) -> anyhow::Result<Network> {
     use kiln_engine::nn::{self, Compute};
-    let kiln_engine::fit::FamilyParams::Mlp(params) =
-        kiln_engine::fit::FamilyParams::read(&prepared.config)?
-    else {
-        bail!("the neural network's settings could not be read");
-    };
+    let params = nn::NetParams::read(prepared)?;
     let compute = match device {
         DeviceArg::Cpu => Compute::Cpu,
         DeviceArg::Gpu => {
@@ -296,7 +300,7 @@ fn train_mlp(prepared: &Prepared, device: DeviceArg) -> anyhow::Result<Network> 
         }
     };
     let mut progress = |_: &kiln_protocol::project::EpochStats| std::ops::ControlFlow::Continue(());
-    let trained = nn::block_on(nn::train_mlp(prepared, &params, compute, &mut progress))?;
+    let trained = nn::block_on(nn::train_net(prepared, &params, compute, &mut progress))?;
     let label = match compute {
         Compute::Cpu => "CPU".to_string(),
         Compute::Gpu => "GPU (wgpu)".to_string(),

@@ -33,6 +33,9 @@ pub struct Artifact {
     /// Holdout metrics by name (`accuracy`, `f1_macro`, `rmse`, ...).
     pub scores: BTreeMap<String, f64>,
     pub lineage: Lineage,
+    /// The image shape a convolutional network takes (its inputs are images, not columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::models::cnn::ImageShape>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -27,6 +27,7 @@ pub enum FamilyParams {
     KMeans(kmeans::KMeansParams),
     Pca(pca::PcaParams),
     Mlp(MlpParams),
+    Cnn(crate::models::cnn::CnnParams),
 }
 
 pub use crate::models::mlp::MlpParams;
@@ -56,6 +57,7 @@ impl FamilyParams {
             Family::KMeans => FamilyParams::KMeans(kmeans::KMeansParams::from_params(&p)?),
             Family::Pca => FamilyParams::Pca(pca::PcaParams::from_params(&p)?),
             Family::Mlp => FamilyParams::Mlp(MlpParams::from_params(&p, config.epochs)?),
+            Family::Cnn => FamilyParams::Cnn(crate::models::cnn::CnnParams::from_params(&p)?),
         };
         p.finish()?;
         Ok(read)
@@ -154,7 +156,7 @@ pub fn fit_model(
             kmeans::fit(x, &t, p, seed, &mut watch).map(FittedModel::KMeans)
         }
         (FamilyParams::Pca(p), _) => pca::fit(x, &t, p, seed, &mut watch).map(FittedModel::Pca),
-        (FamilyParams::Mlp(_), _) => {
+        (FamilyParams::Mlp(_) | FamilyParams::Cnn(_), _) => {
             return Err(TrainError::Config(
                 "neural networks are trained by the nn module".into(),
             ));
@@ -319,7 +321,12 @@ pub fn finish(prepared: &Prepared, model: FittedModel, loss_curve: Vec<f64>) -> 
         &x,
         config.seed,
     );
+    let image = match &model {
+        FittedModel::Cnn(m) => Some(m.shape),
+        _ => None,
+    };
     let artifact = Artifact {
+        image,
         format: ARTIFACT_FORMAT,
         kind: ARTIFACT_KIND.to_string(),
         task: config.task,

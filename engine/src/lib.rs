@@ -8,6 +8,7 @@ pub mod data;
 pub mod evaluation;
 pub mod fit;
 pub mod formula;
+pub mod images;
 pub mod model;
 pub mod models;
 #[cfg(feature = "nn")]

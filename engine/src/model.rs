@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::models::mlp::Activation;
 use crate::models::{
-    forest::Forest, gbdt::Gbdt, kmeans::KMeans, knn::Knn, naive_bayes::NaiveBayes, pca::Pca,
-    tree::Tree,
+    cnn::Cnn, forest::Forest, gbdt::Gbdt, kmeans::KMeans, knn::Knn, naive_bayes::NaiveBayes,
+    pca::Pca, tree::Tree,
 };
 
 /// A dense layer `out = W·x + b`, `weights` row-major with `outputs` rows of `inputs` values.
@@ -66,6 +66,8 @@ pub enum FittedModel {
     #[serde(rename = "kmeans")]
     KMeans(KMeans),
     Pca(Pca),
+    /// Convolutional network on images (the input row is the image's values).
+    Cnn(Cnn),
 }
 
 impl FittedModel {
@@ -86,6 +88,10 @@ impl FittedModel {
             FittedModel::NaiveBayes(m) => m.predict(x),
             FittedModel::KMeans(m) => m.predict(x),
             FittedModel::Pca(m) => m.predict(x),
+            FittedModel::Cnn(m) => {
+                let out = m.forward(x);
+                if out.len() > 1 { softmax(&out) } else { out }
+            }
         }
     }
 
@@ -128,10 +134,11 @@ impl FittedModel {
             FittedModel::NaiveBayes(m) => m.check(width, outputs),
             FittedModel::KMeans(m) => m.check(width, outputs),
             FittedModel::Pca(m) => m.check(width, outputs),
+            FittedModel::Cnn(m) => m.check(width, outputs),
         }
     }
 
-    /// Raw outputs of a dense network: class logits, or the standardised value. Other
+    /// Raw outputs of a network: class logits, or the standardised value. Other
     /// families give their [`FittedModel::output`].
     pub fn forward(&self, x: &[f64]) -> Vec<f64> {
         match self {
@@ -146,6 +153,7 @@ impl FittedModel {
                 }
                 h
             }
+            FittedModel::Cnn(m) => m.forward(x),
             _ => self.output(x),
         }
     }

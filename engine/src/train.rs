@@ -198,6 +198,11 @@ pub fn prepare_frame(
     config: &TrainConfig,
 ) -> Result<Prepared, TrainError> {
     check_family(config)?;
+    if config.family.images() {
+        return Err(TrainError::Config(
+            "cnn learns from images, not from a table: give a folder with one folder of images per class (kiln train --images DIR --model cnn)".into(),
+        ));
+    }
     if !(config.holdout > 0.0 && config.holdout < 1.0) {
         return Err(TrainError::Config(format!(
             "the test fraction must be between 0 and 1 (got {})",

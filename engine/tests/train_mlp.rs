@@ -8,7 +8,9 @@ use std::ops::ControlFlow;
 
 use kiln_engine::artifact::Artifact;
 use kiln_engine::fit::FamilyParams;
-use kiln_engine::nn::{Compute, MlpParams, NnData, Trainer, block_on, conclude, train_mlp};
+use kiln_engine::nn::{
+    Compute, MlpParams, NetParams, NnData, Trainer, block_on, conclude, train_net,
+};
 use kiln_engine::train::{Family, Prepared, Task, TrainConfig, TrainError, prepare};
 
 const IRIS: &str = include_str!("../../static/samples/iris.csv");
@@ -35,10 +37,15 @@ fn an_mlp_learns_iris_with_curves_and_its_artifact_predicts_without_burn() {
         ("early_stopping", "false"),
     ]);
     let mut epochs_seen = 0;
-    let trained = block_on(train_mlp(&prepared, &params, Compute::Cpu, &mut |_| {
-        epochs_seen += 1;
-        ControlFlow::Continue(())
-    }))
+    let trained = block_on(train_net(
+        &prepared,
+        &NetParams::Mlp(params.clone()),
+        Compute::Cpu,
+        &mut |_| {
+            epochs_seen += 1;
+            ControlFlow::Continue(())
+        },
+    ))
     .unwrap();
     assert_eq!(epochs_seen, 150);
     let history = &trained.history;
@@ -82,9 +89,12 @@ fn early_stopping_keeps_the_best_epoch_and_says_why_it_stopped() {
         ("learning_rate", "0.05"),
         ("patience", "5"),
     ]);
-    let trained = block_on(train_mlp(&prepared, &params, Compute::Cpu, &mut |_| {
-        ControlFlow::Continue(())
-    }))
+    let trained = block_on(train_net(
+        &prepared,
+        &NetParams::Mlp(params.clone()),
+        Compute::Cpu,
+        &mut |_| ControlFlow::Continue(()),
+    ))
     .unwrap();
     let h = &trained.history;
     assert!(h.epochs.len() < 2000, "ran {} epochs", h.epochs.len());
@@ -111,14 +121,27 @@ fn early_stopping_keeps_the_best_epoch_and_says_why_it_stopped() {
 fn resuming_from_a_checkpoint_continues_the_epochs() {
     let (prepared, params) = iris(&[("epochs", "6"), ("early_stopping", "false")]);
     let data = NnData::from_prepared(&prepared).unwrap();
-    let mut first = Trainer::new(&data, &params, Compute::Cpu, 7, None).unwrap();
+    let mut first = Trainer::new(
+        &data,
+        &NetParams::Mlp(params.clone()),
+        Compute::Cpu,
+        7,
+        None,
+    )
+    .unwrap();
     for _ in 0..3 {
         block_on(first.epoch()).unwrap();
     }
     let checkpoint = first.into_checkpoint().unwrap();
     assert_eq!(checkpoint.epochs_done(), 3);
-    let mut second =
-        Trainer::new(&data, &params, Compute::Cpu, 7, Some(checkpoint.clone())).unwrap();
+    let mut second = Trainer::new(
+        &data,
+        &NetParams::Mlp(params.clone()),
+        Compute::Cpu,
+        7,
+        Some(checkpoint.clone()),
+    )
+    .unwrap();
     // The resumed network starts from the checkpoint's weights.
     let x = &data.x[..data.width * 5];
     let before = Artifact::decode(
@@ -160,7 +183,14 @@ fn batch_norm_dropout_tanh_and_sgd_train_and_export_the_same_outputs() {
         ("early_stopping", "false"),
     ]);
     let data = NnData::from_prepared(&prepared).unwrap();
-    let mut trainer = Trainer::new(&data, &params, Compute::Cpu, 3, None).unwrap();
+    let mut trainer = Trainer::new(
+        &data,
+        &NetParams::Mlp(params.clone()),
+        Compute::Cpu,
+        3,
+        None,
+    )
+    .unwrap();
     while !trainer.finished() {
         block_on(trainer.epoch()).unwrap();
     }
@@ -198,9 +228,12 @@ fn batch_norm_dropout_tanh_and_sgd_train_and_export_the_same_outputs() {
 fn the_same_seed_gives_the_same_network() {
     let (prepared, params) = iris(&[("epochs", "5"), ("dropout", "0.1")]);
     let run = || {
-        block_on(train_mlp(&prepared, &params, Compute::Cpu, &mut |_| {
-            ControlFlow::Continue(())
-        }))
+        block_on(train_net(
+            &prepared,
+            &NetParams::Mlp(params.clone()),
+            Compute::Cpu,
+            &mut |_| ControlFlow::Continue(()),
+        ))
         .unwrap()
         .outcome
         .artifact
@@ -230,9 +263,12 @@ fn balanced_class_weights_favour_the_rare_class() {
         let FamilyParams::Mlp(params) = FamilyParams::read(&prepared.config).unwrap() else {
             panic!()
         };
-        let trained = block_on(train_mlp(&prepared, &params, Compute::Cpu, &mut |_| {
-            ControlFlow::Continue(())
-        }))
+        let trained = block_on(train_net(
+            &prepared,
+            &NetParams::Mlp(params.clone()),
+            Compute::Cpu,
+            &mut |_| ControlFlow::Continue(()),
+        ))
         .unwrap();
         let x: Vec<f64> = prepared.x_train.clone();
         x.chunks(prepared.width())
@@ -260,9 +296,12 @@ fn a_regression_network_reports_rmse_in_target_units() {
     let FamilyParams::Mlp(params) = FamilyParams::read(&prepared.config).unwrap() else {
         panic!()
     };
-    let trained = block_on(train_mlp(&prepared, &params, Compute::Cpu, &mut |_| {
-        ControlFlow::Continue(())
-    }))
+    let trained = block_on(train_net(
+        &prepared,
+        &NetParams::Mlp(params.clone()),
+        Compute::Cpu,
+        &mut |_| ControlFlow::Continue(()),
+    ))
     .unwrap();
     let h = &trained.history;
     assert_eq!(h.metric, "rmse");
@@ -276,8 +315,11 @@ fn a_regression_network_reports_rmse_in_target_units() {
 #[test]
 fn cancelling_an_mlp_stops_it() {
     let (prepared, params) = iris(&[]);
-    let result = block_on(train_mlp(&prepared, &params, Compute::Cpu, &mut |_| {
-        ControlFlow::Break(())
-    }));
+    let result = block_on(train_net(
+        &prepared,
+        &NetParams::Mlp(params.clone()),
+        Compute::Cpu,
+        &mut |_| ControlFlow::Break(()),
+    ));
     assert!(matches!(result, Err(TrainError::Cancelled)));
 }

@@ -293,6 +293,83 @@ const MLP: &[ParamSpec] = &[
     ),
 ];
 
+const CNN: &[ParamSpec] = &[
+    p(
+        "image_size",
+        "32",
+        "images are resized to this many pixels square",
+        "",
+    ),
+    p("color", "rgb", "rgb, or gray for one channel", ""),
+    p(
+        "filters",
+        "16x32",
+        "filters per convolution block (3x3 convolution, then 2x2 max pooling)",
+        "8x16, 16x32, 32x64",
+    ),
+    p(
+        "hidden",
+        "64",
+        "units in the dense layers after the convolutions",
+        "",
+    ),
+    p(
+        "flip",
+        "true",
+        "augment: mirror images left to right at random",
+        "",
+    ),
+    p(
+        "shift",
+        "2",
+        "augment: move images by up to this many pixels",
+        "",
+    ),
+    p(
+        "dropout",
+        "0.25",
+        "share of dense units dropped per step",
+        "",
+    ),
+    p(
+        "batch_norm",
+        "false",
+        "batch normalisation after each convolution",
+        "",
+    ),
+    p("optimizer", "adam", "adam, or sgd with momentum", ""),
+    p("learning_rate", "0.001", "step size", "0.0003..0.01 log"),
+    p("momentum", "0.9", "momentum of sgd", ""),
+    p("schedule", "constant", "constant, step or cosine", ""),
+    p("batch_size", "64", "images per step", ""),
+    p("epochs", "30", "passes over the training images", ""),
+    p("weight_decay", "0.0001", "L2 penalty on the weights", ""),
+    p(
+        "validation_fraction",
+        "0.1",
+        "share of training images kept aside",
+        "",
+    ),
+    p(
+        "early_stopping",
+        "true",
+        "stop when the validation loss stops improving",
+        "",
+    ),
+    p(
+        "patience",
+        "5",
+        "epochs without improvement before stopping",
+        "",
+    ),
+    p(
+        "class_weight",
+        "none",
+        "none, or balanced for rare classes",
+        "",
+    ),
+];
+
 /// The hyperparameters of a family (for `linear`, those of the model the task uses).
 pub fn params_of(kind: ModelKind, task: Task) -> &'static [ParamSpec] {
     match kind {
@@ -310,6 +387,7 @@ pub fn params_of(kind: ModelKind, task: Task) -> &'static [ParamSpec] {
         ModelKind::KMeans => KMEANS,
         ModelKind::Pca => PCA,
         ModelKind::Mlp => MLP,
+        ModelKind::Cnn => CNN,
     }
 }
 

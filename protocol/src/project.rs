@@ -85,9 +85,12 @@ pub enum ModelKind {
     Pca,
     /// Multilayer perceptron trained with burn.
     Mlp,
+    /// Convolutional network on images, trained with burn.
+    Cnn,
 }
 
 impl ModelKind {
+    /// The families that learn from tables (every family but the image network).
     pub const ALL: [ModelKind; 13] = [
         ModelKind::Linear,
         ModelKind::Ridge,
@@ -119,6 +122,7 @@ impl ModelKind {
             ModelKind::KMeans => "k-means",
             ModelKind::Pca => "PCA",
             ModelKind::Mlp => "Neural network (MLP)",
+            ModelKind::Cnn => "Convolutional network (images)",
         }
     }
 
@@ -138,11 +142,20 @@ impl ModelKind {
             ModelKind::KMeans => "kmeans",
             ModelKind::Pca => "pca",
             ModelKind::Mlp => "mlp",
+            ModelKind::Cnn => "cnn",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
+        Self::ALL
+            .into_iter()
+            .chain([ModelKind::Cnn])
+            .find(|k| k.name() == name)
+    }
+
+    /// Whether the family learns from images rather than a table.
+    pub fn images(self) -> bool {
+        self == ModelKind::Cnn
     }
 
     /// A name as a person types it: any case, `-` for `_` (`Naive-Bayes`).
@@ -180,7 +193,7 @@ impl ModelKind {
         match task {
             Task::Classification => matches!(
                 self,
-                Linear | Logistic | Tree | Forest | Gbdt | Knn | NaiveBayes | Mlp
+                Linear | Logistic | Tree | Forest | Gbdt | Knn | NaiveBayes | Mlp | Cnn
             ),
             Task::Regression => matches!(
                 self,

@@ -7,8 +7,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use kiln_engine::fit::FamilyParams;
-use kiln_engine::nn::{Compute, MlpParams, NnData, Trained, Trainer, conclude};
+use kiln_engine::nn::{Compute, NetParams, NnData, Trained, Trainer, conclude};
 use kiln_engine::train::{Prepared, TrainError};
 use kiln_protocol::project::{DevicePreference, TrainSpec};
 use kiln_protocol::worker::WorkerEvent;
@@ -57,9 +56,8 @@ pub async fn train(
     gpu: &Gpu,
     host: &Host<'_>,
 ) -> Result<Network, TrainError> {
-    let FamilyParams::Mlp(params) = FamilyParams::read(&prepared.config)? else {
-        return Err(TrainError::Config("not a neural network".into()));
-    };
+    let arch = NetParams::read(prepared)?;
+    let params = arch.training().clone();
     let data = NnData::from_prepared(prepared)?;
     let seed = prepared.config.seed;
     let progress = |fraction: f64, phase: String, loss: Option<f64>, device: Option<String>| {
@@ -72,12 +70,12 @@ pub async fn train(
         });
     };
     progress(0.0, "choosing a device".into(), None, None);
-    let choice = choose(spec.device, gpu, &data, &params, seed, host).await;
+    let choice = choose(spec.device, gpu, &data, &arch, seed, host).await;
     let mut compute = choice.compute;
     let mut device = choice.why.clone();
     let mut notes = vec![format!("Device: {}", choice.why)];
     progress(0.0, "training".into(), None, Some(device.clone()));
-    let mut trainer = Trainer::new(&data, &params, compute, seed, None)?;
+    let mut trainer = Trainer::new(&data, &arch, compute, seed, None)?;
     while !trainer.finished() {
         // Let the message handler run, then honour a pause.
         (host.sleep)(0).await;
@@ -125,7 +123,7 @@ pub async fn train(
                 );
                 notes.push(note);
                 compute = Compute::Cpu;
-                trainer = Trainer::new(&data, &params, compute, seed, checkpoint)?;
+                trainer = Trainer::new(&data, &arch, compute, seed, checkpoint)?;
             }
             Err(e) => return Err(e),
         }
@@ -152,10 +150,11 @@ async fn choose(
     preference: DevicePreference,
     gpu: &Gpu,
     data: &NnData,
-    params: &MlpParams,
+    arch: &NetParams,
     seed: u64,
     host: &Host<'_>,
 ) -> Choice {
+    let params = arch.training();
     let cpu = |why: String| Choice {
         compute: Compute::Cpu,
         why,
@@ -185,7 +184,7 @@ async fn choose(
     let shape = format!(
         "{}-{:?}-{}-{}-{}",
         data.width,
-        params.hidden,
+        arch,
         params.batch_for(data.rows()),
         params.batch_norm,
         data.rows()
@@ -194,7 +193,7 @@ async fn choose(
         return choice.clone();
     }
     let time = |compute| async move {
-        let mut trainer = Trainer::new(data, params, compute, seed, None)?;
+        let mut trainer = Trainer::new(data, arch, compute, seed, None)?;
         trainer.time_steps(BENCH_STEPS).await
     };
     let choice = match (time(Compute::Gpu).await, time(Compute::Cpu).await) {

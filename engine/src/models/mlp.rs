@@ -107,14 +107,22 @@ const MAX_UNITS: usize = 4096;
 impl MlpParams {
     /// Reads the settings; `epochs` defaults to the caller's epoch control.
     pub fn from_params(p: &Params, default_epochs: u32) -> Result<Self, ParamError> {
-        let d = MlpParams::default();
+        let defaults = MlpParams {
+            epochs: default_epochs.max(1),
+            ..MlpParams::default()
+        };
+        Self::read_with(p, defaults)
+    }
+
+    /// Reads the settings, with `d` for what is not given.
+    pub fn read_with(p: &Params, d: MlpParams) -> Result<Self, ParamError> {
         let hidden = match p.text("hidden") {
             None => d.hidden,
             Some(raw) => parse_hidden(raw).map_err(|m| p.error("hidden", m))?,
         };
         let activation = match p.choice(
             "activation",
-            "relu",
+            activation_name(d.activation),
             &["relu", "tanh", "logistic", "identity"],
         )? {
             "tanh" => Activation::Tanh,
@@ -134,7 +142,7 @@ impl MlpParams {
         let batch_size = match p.text("batch_size") {
             Some(raw) if raw.eq_ignore_ascii_case("auto") => None,
             Some(_) => Some(p.int("batch_size", 200, 1, 1_000_000)?),
-            None => None,
+            None => d.batch_size,
         };
         let class_weight = match p.choice("class_weight", "none", &["none", "balanced"])? {
             "balanced" => ClassWeight::Balanced,
@@ -150,7 +158,7 @@ impl MlpParams {
             momentum: p.float("momentum", d.momentum, 0.0, 0.999)?,
             schedule,
             batch_size,
-            epochs: p.int("epochs", default_epochs.max(1) as usize, 1, 100_000)? as u32,
+            epochs: p.int("epochs", d.epochs as usize, 1, 100_000)? as u32,
             weight_decay: p.float("weight_decay", d.weight_decay, 0.0, 1.0)?,
             validation_fraction: p.float("validation_fraction", d.validation_fraction, 0.0, 0.5)?,
             early_stopping: p.flag("early_stopping", d.early_stopping)?,
@@ -179,8 +187,17 @@ impl MlpParams {
     }
 }
 
+fn activation_name(a: Activation) -> &'static str {
+    match a {
+        Activation::Relu => "relu",
+        Activation::Tanh => "tanh",
+        Activation::Logistic => "logistic",
+        Activation::Identity => "identity",
+    }
+}
+
 /// `64`, `128x64` or `128 64`: units per hidden layer.
-fn parse_hidden(raw: &str) -> Result<Vec<usize>, String> {
+pub(crate) fn parse_hidden(raw: &str) -> Result<Vec<usize>, String> {
     let wrong = || {
         format!(
             "must be units per hidden layer such as 64 or 128x64 (1 to {MAX_LAYERS} layers of 1 to {MAX_UNITS} units; got \"{raw}\")"
@@ -232,12 +249,17 @@ impl MlpWeights {
     /// The fitted model: batch norm folded into the dense layer before it, so inference is
     /// dense layers and the activation only.
     pub fn to_fitted(&self) -> FittedModel {
-        let mut layers: Vec<Dense> = self.hidden.iter().map(Hidden::folded).collect();
-        layers.push(self.output.clone());
         FittedModel::Mlp {
-            layers,
+            layers: self.layers(),
             activation: self.activation,
         }
+    }
+
+    /// The dense layers with batch norm folded in, output layer last.
+    pub fn layers(&self) -> Vec<Dense> {
+        let mut layers: Vec<Dense> = self.hidden.iter().map(Hidden::folded).collect();
+        layers.push(self.output.clone());
+        layers
     }
 }
 

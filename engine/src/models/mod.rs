@@ -9,6 +9,7 @@
 //! - clustering: the cluster index (as f64); PCA: the component scores.
 
 pub mod bins;
+pub mod cnn;
 pub mod forest;
 pub mod gbdt;
 pub mod kmeans;

@@ -5,6 +5,7 @@
 //! device from a [`Checkpoint`]. The trained weights become the engine's plain
 //! [`FittedModel::Mlp`](crate::model::FittedModel), so inference needs no burn at all.
 
+mod conv;
 mod net;
 mod trainer;
 
@@ -73,6 +74,32 @@ fn device_for(compute: Compute) -> Result<Device, TrainError> {
             .ok_or_else(|| TrainError::Device("the GPU was not initialised".into())),
         #[cfg(not(feature = "gpu"))]
         Compute::Gpu => Err(TrainError::Device("this build has no GPU support".into())),
+    }
+}
+
+/// Which network to train, with its settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetParams {
+    Mlp(MlpParams),
+    Cnn(crate::models::cnn::CnnParams),
+}
+
+impl NetParams {
+    /// How to train (optimiser, schedule, epochs, early stopping, ...).
+    pub fn training(&self) -> &MlpParams {
+        match self {
+            NetParams::Mlp(p) => p,
+            NetParams::Cnn(p) => &p.net,
+        }
+    }
+
+    /// The network settings of a run.
+    pub fn read(prepared: &Prepared) -> Result<Self, TrainError> {
+        match crate::fit::FamilyParams::read(&prepared.config)? {
+            crate::fit::FamilyParams::Mlp(p) => Ok(NetParams::Mlp(p)),
+            crate::fit::FamilyParams::Cnn(p) => Ok(NetParams::Cnn(p)),
+            _ => Err(TrainError::Config("not a neural network".into())),
+        }
     }
 }
 
@@ -181,9 +208,9 @@ pub fn conclude(prepared: &Prepared, checkpoint: &Checkpoint) -> Trained {
 
 /// Trains to the end on one device, reporting each epoch (the command line and tests; the
 /// worker drives [`Trainer`] itself to pause and change devices).
-pub async fn train_mlp(
+pub async fn train_net(
     prepared: &Prepared,
-    params: &MlpParams,
+    params: &NetParams,
     compute: Compute,
     on_epoch: &mut dyn FnMut(&EpochStats) -> ControlFlow<()>,
 ) -> Result<Trained, TrainError> {

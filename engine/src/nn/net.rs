@@ -7,7 +7,9 @@ use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, Linea
 use burn::prelude::*;
 use burn::tensor::activation;
 
+use super::NetParams;
 use crate::model::Dense;
+use crate::models::cnn::NetWeights;
 use crate::models::mlp::{Activation, Hidden, MlpParams, MlpWeights, Norm};
 use crate::train::TrainError;
 
@@ -76,13 +78,7 @@ impl Net {
             if let Some(norm) = &block.norm {
                 x = norm.forward(x);
             }
-            x = match act {
-                Activation::Relu => activation::relu(x),
-                Activation::Tanh => activation::tanh(x),
-                Activation::Logistic => activation::sigmoid(x),
-                Activation::Identity => x,
-            };
-            x = block.dropout.forward(x);
+            x = block.dropout.forward(activate(x, act));
         }
         self.output.forward(x)
     }
@@ -93,13 +89,7 @@ impl Net {
         for block in &self.blocks {
             let norm = match &block.norm {
                 None => None,
-                Some(n) => Some(Norm {
-                    gamma: read(n.gamma.val()).await?,
-                    beta: read(n.beta.val()).await?,
-                    mean: read(n.running_mean.value()).await?,
-                    var: read(n.running_var.value()).await?,
-                    epsilon: n.epsilon,
-                }),
+                Some(n) => Some(read_norm(n).await?),
             };
             hidden.push(Hidden {
                 dense: dense(&block.linear).await?,
@@ -114,11 +104,30 @@ impl Net {
     }
 }
 
+pub(super) fn activate<const D: usize>(x: Tensor<D>, act: Activation) -> Tensor<D> {
+    match act {
+        Activation::Relu => activation::relu(x),
+        Activation::Tanh => activation::tanh(x),
+        Activation::Logistic => activation::sigmoid(x),
+        Activation::Identity => x,
+    }
+}
+
+pub(super) async fn read_norm(n: &BatchNorm) -> Result<Norm, TrainError> {
+    Ok(Norm {
+        gamma: read(n.gamma.val()).await?,
+        beta: read(n.beta.val()).await?,
+        mean: read(n.running_mean.value()).await?,
+        var: read(n.running_var.value()).await?,
+        epsilon: n.epsilon,
+    })
+}
+
 pub(super) fn read_error(e: impl std::fmt::Display) -> TrainError {
     TrainError::Device(format!("reading a result back failed: {e}"))
 }
 
-async fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f64>, TrainError> {
+pub(super) async fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f64>, TrainError> {
     Ok(t.into_data_async()
         .await
         .map_err(read_error)?
@@ -148,7 +157,7 @@ async fn dense(layer: &Linear) -> Result<Dense, TrainError> {
     Ok(d)
 }
 
-fn vector(values: &[f64], device: &Device) -> Tensor<1> {
+pub(super) fn vector(values: &[f64], device: &Device) -> Tensor<1> {
     let v: Vec<f32> = values.iter().map(|&x| x as f32).collect();
     let n = v.len();
     Tensor::from_data(TensorData::new(v, [n]), device)
@@ -170,7 +179,7 @@ fn linear(d: &Dense, device: &Device) -> Linear {
     }
 }
 
-fn norm(n: &Norm, device: &Device) -> BatchNorm {
+pub(super) fn norm(n: &Norm, device: &Device) -> BatchNorm {
     let mut layer = BatchNormConfig::new(n.gamma.len())
         .with_epsilon(n.epsilon)
         .init(device);
@@ -179,4 +188,41 @@ fn norm(n: &Norm, device: &Device) -> BatchNorm {
     layer.running_mean = RunningState::new(vector(&n.mean, device));
     layer.running_var = RunningState::new(vector(&n.var, device));
     layer
+}
+
+/// Either network, as the trainer drives it.
+#[derive(Module, Debug)]
+pub(super) enum Model {
+    Mlp(Net),
+    Cnn(super::conv::ConvNet),
+}
+
+impl Model {
+    pub fn new(inputs: usize, outputs: usize, params: &NetParams, device: &Device) -> Self {
+        match params {
+            NetParams::Mlp(p) => Model::Mlp(Net::new(inputs, outputs, p, device)),
+            NetParams::Cnn(p) => Model::Cnn(super::conv::ConvNet::new(p, outputs, device)),
+        }
+    }
+
+    pub fn load(weights: &NetWeights, params: &MlpParams, device: &Device) -> Self {
+        match weights {
+            NetWeights::Mlp(w) => Model::Mlp(Net::load(w, params, device)),
+            NetWeights::Cnn(w) => Model::Cnn(super::conv::ConvNet::load(w, params, device)),
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<2>, act: Activation) -> Tensor<2> {
+        match self {
+            Model::Mlp(n) => n.forward(x, act),
+            Model::Cnn(n) => n.forward(x, act),
+        }
+    }
+
+    pub async fn weights(&self, act: Activation) -> Result<NetWeights, TrainError> {
+        Ok(match self {
+            Model::Mlp(n) => NetWeights::Mlp(n.weights(act).await?),
+            Model::Cnn(n) => NetWeights::Cnn(n.weights(act).await?),
+        })
+    }
 }

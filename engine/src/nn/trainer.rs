@@ -11,9 +11,10 @@ use kiln_protocol::project::{EpochStats, TrainingHistory};
 use kiln_protocol::rng::SplitMix64;
 use web_time::Instant;
 
-use super::net::{Net, read_error};
-use super::{Compute, NnData, NnTarget, device_for};
-use crate::models::mlp::{ClassWeight, MlpParams, MlpWeights, Optimizer};
+use super::net::{Model, read_error};
+use super::{Compute, NetParams, NnData, NnTarget, device_for};
+use crate::models::cnn::NetWeights;
+use crate::models::mlp::{ClassWeight, MlpParams, Optimizer};
 use crate::train::TrainError;
 
 /// Where training stands after some epochs, independent of any device: enough to go on
@@ -21,10 +22,10 @@ use crate::train::TrainError;
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
     /// Weights after the last completed epoch.
-    pub weights: MlpWeights,
+    pub weights: NetWeights,
     pub history: TrainingHistory,
     /// Best validation loss so far, its weights, and epochs since.
-    best: Option<(f64, MlpWeights)>,
+    best: Option<(f64, NetWeights)>,
     since_best: u32,
 }
 
@@ -35,7 +36,7 @@ impl Checkpoint {
     }
 
     /// The weights to keep: the best under early stopping, otherwise the last.
-    pub fn kept(&self) -> &MlpWeights {
+    pub fn kept(&self) -> &NetWeights {
         match &self.best {
             Some((_, w)) if self.history.best_epoch.is_some() => w,
             _ => &self.weights,
@@ -124,7 +125,9 @@ pub struct Trainer {
     device: Device,
     label: String,
     /// Taken out only for the length of one optimiser step.
-    net: Option<Net>,
+    net: Option<Model>,
+    /// Training images kept on the host to augment each epoch (networks on images only).
+    augment: Option<Augment>,
     optimizer: ModuleOptimizer,
     train: Rows,
     valid: Option<Rows>,
@@ -144,18 +147,19 @@ impl Trainer {
     /// Sets up training of `data` on `compute`, from scratch or from a checkpoint.
     pub fn new(
         data: &NnData,
-        params: &MlpParams,
+        arch: &NetParams,
         compute: Compute,
         seed: u64,
         resume: Option<Checkpoint>,
     ) -> Result<Self, TrainError> {
+        let params = arch.training();
         let base = device_for(compute)?;
         let device = base.clone().autodiff();
         let done = resume.as_ref().map_or(0, Checkpoint::epochs_done);
         device.seed(seed.wrapping_add(u64::from(done)));
         let net = match &resume {
-            Some(c) => Net::load(&c.weights, params, &device),
-            None => Net::new(data.width, data.target.outputs(), params, &device),
+            Some(c) => Model::load(&c.weights, params, &device),
+            None => Model::new(data.width, data.target.outputs(), arch, &device),
         };
         let (train_rows, valid_rows) = data.split(params.validation_fraction, seed);
         let weights = match (&data.target, params.class_weight) {
@@ -181,7 +185,22 @@ impl Trainer {
             NnTarget::Values { scale, .. } => (false, *scale),
             NnTarget::Classes { .. } => (true, 1.0),
         };
+        let augment = match arch {
+            NetParams::Cnn(p) if p.flip || p.shift > 0 => Some(Augment {
+                size: p.shape.size,
+                channels: p.shape.channels,
+                flip: p.flip,
+                shift: p.shift,
+                host: train_rows
+                    .iter()
+                    .flat_map(|&i| &data.x[i * data.width..(i + 1) * data.width])
+                    .copied()
+                    .collect(),
+            }),
+            _ => None,
+        };
         Ok(Self {
+            augment,
             params: params.clone(),
             label: compute.label().to_string(),
             train: rows(data, &train_rows, &device),
@@ -248,7 +267,7 @@ impl Trainer {
         Ok((sum, correct))
     }
 
-    fn net(&self) -> Result<&Net, TrainError> {
+    fn net(&self) -> Result<&Model, TrainError> {
         self.net.as_ref().ok_or_else(lost)
     }
 
@@ -276,6 +295,12 @@ impl Trainer {
         let started = Instant::now();
         let done = self.state.as_ref().map_or(0, Checkpoint::epochs_done);
         let lr = self.params.rate_at(done);
+        if let Some(a) = &self.augment {
+            let x = a.apply(&mut self.rng);
+            let width = x.len() / self.train.n.max(1);
+            self.train.x =
+                Tensor::from_data(TensorData::new(x, [self.train.n, width]), &self.device);
+        }
         let mut order: Vec<usize> = (0..self.train.n).collect();
         self.rng.shuffle(&mut order);
         let batch = self.batch();
@@ -328,7 +353,7 @@ impl Trainer {
         Ok(stats)
     }
 
-    fn record(&mut self, stats: EpochStats, weights: MlpWeights) {
+    fn record(&mut self, stats: EpochStats, weights: NetWeights) {
         let metric = if self.classification {
             "accuracy"
         } else {
@@ -422,4 +447,47 @@ fn lost() -> TrainError {
 fn correct(out: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1, Int> {
     let [n, _] = out.dims();
     out.argmax(1).reshape([n]).equal(y).int().sum()
+}
+
+/// Random mirroring and shifting of training images, redrawn each epoch.
+struct Augment {
+    size: usize,
+    channels: usize,
+    flip: bool,
+    shift: usize,
+    /// The training images as given, one after another.
+    host: Vec<f32>,
+}
+
+impl Augment {
+    fn apply(&self, rng: &mut SplitMix64) -> Vec<f32> {
+        let (s, plane) = (self.size, self.size * self.size);
+        let per = plane * self.channels;
+        let mut out = vec![0f32; self.host.len()];
+        let span = 2 * self.shift + 1;
+        for (src, dst) in self.host.chunks_exact(per).zip(out.chunks_exact_mut(per)) {
+            let flip = self.flip && rng.below(2) == 1;
+            let dy = rng.below(span) as isize - self.shift as isize;
+            let dx = rng.below(span) as isize - self.shift as isize;
+            for c in 0..self.channels {
+                for y in 0..s {
+                    let sy = y as isize - dy;
+                    if sy < 0 || sy >= s as isize {
+                        continue;
+                    }
+                    for x in 0..s {
+                        let mut sx = x as isize - dx;
+                        if flip {
+                            sx = s as isize - 1 - sx;
+                        }
+                        if sx < 0 || sx >= s as isize {
+                            continue;
+                        }
+                        dst[c * plane + y * s + x] = src[c * plane + sy as usize * s + sx as usize];
+                    }
+                }
+            }
+        }
+        out
+    }
 }
