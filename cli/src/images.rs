@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use kiln_engine::artifact::{Artifact, Prediction};
 use kiln_engine::fit::{FamilyParams, finish};
 use kiln_engine::images::ImageSet;
 use kiln_engine::models::cnn::ImageShape;
@@ -77,6 +78,44 @@ pub fn load_dir(dir: &Path, shape: ImageShape) -> anyhow::Result<ImageSet> {
         );
     }
     Ok(set)
+}
+
+/// Every image file at `path` (one file, or a folder searched through, in name order).
+fn image_files(path: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if path.is_dir() {
+        for entry in sorted_entries(path)? {
+            image_files(&entry, found)?;
+        }
+    } else if is_image(path) {
+        found.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+/// Classifies the images at `path` with an image model.
+pub fn predict(
+    artifact: &Artifact,
+    shape: ImageShape,
+    path: &Path,
+) -> anyhow::Result<Vec<(String, Prediction)>> {
+    if !path.exists() {
+        bail!("{} does not exist", path.display());
+    }
+    let mut files = Vec::new();
+    image_files(path, &mut files)?;
+    if files.is_empty() {
+        bail!("{} holds no PNG or JPEG images", path.display());
+    }
+    files
+        .into_iter()
+        .map(|file| {
+            let values: Vec<f64> = load(&file, shape)?.into_iter().map(f64::from).collect();
+            let p = artifact
+                .predict_values(&values)
+                .map_err(|e| anyhow::anyhow!("cannot classify {}: {e}", file.display()))?;
+            Ok((file.display().to_string(), p))
+        })
+        .collect()
 }
 
 pub fn train(args: &TrainArgs, dir: &Path) -> anyhow::Result<()> {

@@ -18,8 +18,11 @@ pub struct PredictArgs {
     #[arg(long)]
     model: PathBuf,
     /// The rows to score (CSV, TSV, JSON or NDJSON with the model's input columns).
-    #[arg(long)]
-    data: PathBuf,
+    #[arg(long, required_unless_present = "images", conflicts_with = "images")]
+    data: Option<PathBuf>,
+    /// Images to classify with an image model: one file, or a folder (searched through).
+    #[arg(long, value_name = "PATH")]
+    images: Option<PathBuf>,
     /// Write the predictions here instead of to standard output.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -43,15 +46,49 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", args.model.display()))?;
     let artifact = Artifact::decode(&text)
         .with_context(|| format!("cannot use {} as a model", args.model.display()))?;
-    let bytes = std::fs::read(&args.data)
-        .with_context(|| format!("cannot read {}", args.data.display()))?;
-    let name = args
+    let sink: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(sink));
+    match (&artifact.image, &args.images, &args.data) {
+        (Some(shape), Some(path), _) => {
+            let mut head = vec!["file".to_string()];
+            head.extend(header(&artifact));
+            writer.write_record(head)?;
+            for (file, p) in crate::images::predict(&artifact, *shape, path)? {
+                let mut record = vec![file, p.label];
+                record.extend(p.probabilities.iter().map(|(_, v)| format_value(*v)));
+                writer.write_record(record)?;
+            }
+            writer.flush()?;
+            return Ok(());
+        }
+        (Some(_), None, _) => anyhow::bail!(
+            "{} classifies images: give them with --images FILE_OR_FOLDER",
+            args.model.display()
+        ),
+        (None, Some(_), _) => anyhow::bail!(
+            "{} takes table rows, not images: give them with --data FILE",
+            args.model.display()
+        ),
+        (None, None, None) => anyhow::bail!("give the rows to score with --data FILE"),
+        (None, None, Some(_)) => {}
+    }
+    let data = args
         .data
+        .as_ref()
+        .context("give the rows to score with --data FILE")?;
+    let bytes = std::fs::read(data).with_context(|| format!("cannot read {}", data.display()))?;
+    let name = data
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let frame = parse(&name, &bytes, &ParseOptions::default(), &mut |_| {})
-        .with_context(|| format!("cannot read {}", args.data.display()))?;
+        .with_context(|| format!("cannot read {}", data.display()))?;
     let absent: Vec<&str> = artifact
         .recipe
         .inputs
@@ -62,18 +99,10 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     if absent.len() == artifact.recipe.inputs.len() && !absent.is_empty() {
         anyhow::bail!(
             "{} has none of the model's input columns ({})",
-            args.data.display(),
+            data.display(),
             absent.join(", ")
         );
     }
-    let sink: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(sink));
     writer.write_record(header(&artifact))?;
     let columns: Vec<Option<&kiln_engine::data::Column>> = artifact
         .recipe
@@ -91,7 +120,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         // Data rows are numbered from 1, after the header line.
         let prediction = artifact
             .predict(cell)
-            .with_context(|| format!("{}: data row {}", args.data.display(), row + 1))?;
+            .with_context(|| format!("{}: data row {}", data.display(), row + 1))?;
         let mut record = Vec::new();
         match artifact.task {
             Task::Clustering if !prediction.components.is_empty() => {

@@ -179,6 +179,18 @@ impl Artifact {
         Ok(self.predict_prepared(&x))
     }
 
+    /// Scores one image's values (`[channels, size, size]`, 0 to 1) with an image model.
+    pub fn predict_values(&self, values: &[f64]) -> Result<Prediction, String> {
+        if values.len() != self.recipe.width() {
+            return Err(format!(
+                "the model takes {} values per input, {} were given",
+                self.recipe.width(),
+                values.len()
+            ));
+        }
+        Ok(self.predict_prepared(values))
+    }
+
     /// Scores one row already transformed by the recipe.
     pub fn predict_prepared(&self, x: &[f64]) -> Prediction {
         let out = self.model.output(x);
