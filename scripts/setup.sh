@@ -23,6 +23,14 @@ if ! command -v npm >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; th
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs
 fi
 
+# Mesa's Vulkan drivers give native wgpu a software adapter (llvmpipe), so `kiln train
+# --device gpu` and its test run on machines without a GPU.
+if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
+  say "installing Mesa's Vulkan drivers (a software GPU adapter for wgpu)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mesa-vulkan-drivers
+fi
+
 rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown ||
   { say "adding the wasm32-unknown-unknown target"; rustup target add wasm32-unknown-unknown; }
 for c in clippy rustfmt; do

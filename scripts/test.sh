@@ -7,7 +7,7 @@ scripts/setup.sh
 source scripts/env.sh
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-NATIVE=(-p kiln-engine -p kiln-protocol -p kiln-sync -p kiln-cli --features kiln-cli/nn)
+NATIVE=(-p kiln-engine -p kiln-protocol -p kiln-sync -p kiln-cli --features kiln-cli/gpu)
 WASM=(-p kiln-app -p kiln-worker -p kiln-widget -p kiln-engine -p kiln-protocol --target wasm32-unknown-unknown)
 
 step "cargo fmt"
@@ -21,6 +21,6 @@ cargo test "${NATIVE[@]}"
 step "web build"
 scripts/build-web.sh
 step "kiln binary for browser tests"
-cargo build -p kiln-cli --features nn
+cargo build -p kiln-cli --features gpu
 step "browser tests (Chromium + Playwright)"
 KILN_BIN="$KILN_TARGET_DIR/debug/kiln" KILN_DIST="$KILN_ROOT/dist" node --test --test-concurrency=1 e2e/
