@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .bench-venv
 .bench-venv/bin/pip install -q scikit-learn pandas pyarrow polars
-cargo build --release -p kiln-cli
+cargo build --release -p kiln-cli --features nn
 mkdir -p bench/results
 .bench-venv/bin/python bench/models.py "${CARGO_TARGET_DIR:-target}/release/kiln" bench/results/models.md
+.bench-venv/bin/python bench/nn.py "${CARGO_TARGET_DIR:-target}/release/kiln" bench/results/nn.md
 bash bench/parse.sh bench/results/parse.md

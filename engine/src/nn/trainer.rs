@@ -51,18 +51,18 @@ enum Labels {
 
 /// The loss being minimised (cross-entropy with optional class weights, or squared error).
 enum Loss {
-    Cross(CrossEntropyLoss),
+    Cross(Box<CrossEntropyLoss>),
     Squared,
 }
 
 impl Loss {
     fn new(data: &NnData, weights: Option<&Vec<f32>>, device: &Device) -> Self {
         match &data.target {
-            NnTarget::Classes { .. } => Loss::Cross(
+            NnTarget::Classes { .. } => Loss::Cross(Box::new(
                 CrossEntropyLossConfig::new()
                     .with_weights(weights.cloned())
                     .init(device),
-            ),
+            )),
             NnTarget::Values { .. } => Loss::Squared,
         }
     }
