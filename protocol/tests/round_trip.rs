@@ -235,6 +235,61 @@ fn worker_messages_are_tagged_by_type_and_carry_job_ids() {
 }
 
 #[test]
+fn network_steering_and_epochs_have_their_own_messages() {
+    let pause = WorkerRequest::Control {
+        job_id: 4,
+        action: Control::Pause,
+    };
+    let json = round_trip(&pause);
+    assert_eq!(
+        (json["type"].as_str(), json["action"].as_str()),
+        (Some("control"), Some("pause"))
+    );
+    assert_eq!(
+        round_trip(&WorkerRequest::Control {
+            job_id: 0,
+            action: Control::LoseGpu
+        })["action"],
+        "lose_gpu"
+    );
+    let epoch = WorkerEvent::Epoch {
+        job_id: 4,
+        stats: EpochStats {
+            epoch: 3,
+            train_loss: 0.5,
+            val_loss: None,
+            train_metric: 0.8,
+            val_metric: None,
+            learning_rate: 0.001,
+            ms: 12.0,
+            device: "CPU".into(),
+        },
+    };
+    assert_eq!(round_trip(&epoch)["stats"]["epoch"], 3);
+    assert!(!epoch.is_final() && epoch.job_id() == 4);
+    let paused = WorkerEvent::Paused {
+        job_id: 4,
+        paused: true,
+    };
+    assert!(!paused.is_final());
+    assert_eq!(round_trip(&paused)["type"], "paused");
+    assert_eq!(round_trip(&DevicePreference::Gpu), "gpu");
+    assert!(
+        WorkerEvent::TrialDone {
+            job_id: 1,
+            result: kiln_protocol::worker::TrialResult {
+                scores: BTreeMap::new(),
+                cv: None,
+                train_rows: 1,
+                duration_ms: 1.0,
+                loss_curve: Vec::new(),
+            },
+        }
+        .is_final()
+    );
+}
+
+#[test]
 fn sync_bodies_round_trip_with_snake_case_stages() {
     let info = ModelVersionInfo {
         name: "iris".into(),

@@ -18,6 +18,11 @@ impl Model {
     /// Decodes an artifact document (JSON text); throws with the reason if it is not one.
     pub fn load(json: &str) -> Result<Model, JsError> {
         let artifact = Artifact::decode(json).map_err(|e| JsError::new(&e.to_string()))?;
+        if artifact.image.is_some() {
+            return Err(JsError::new(
+                "this model classifies images; the embeddable form scores table rows only",
+            ));
+        }
         Ok(Model { artifact })
     }
 
