@@ -368,11 +368,3 @@ fn a_missing_file_or_target_is_reported_without_a_panic() {
     let err = fails(&["predict", "--model", "no/model.json", "--data", IRIS]);
     assert!(err.contains("cannot read no/model.json"), "{err}");
 }
-
-#[cfg(feature = "nn")]
-#[test]
-fn train_fits_a_neural_network_on_the_cpu() {
-    let r = train(IRIS, "species", "mlp", &["--epochs", "150"]);
-    assert_eq!(r["model"], "mlp");
-    assert!(r["metrics"]["accuracy"].as_f64().unwrap() >= 0.85);
-}
