@@ -297,6 +297,24 @@ impl RunOptions {
     }
 }
 
+/// The spec of a convolutional network on the project's images (classes from the image
+/// folders; a stratified holdout).
+pub fn image_spec(studio: Studio, options: &RunOptions) -> TrainSpec {
+    TrainSpec {
+        task: Task::Classification,
+        target: "class".into(),
+        model: ModelKind::Cnn,
+        device: studio.device.get_untracked(),
+        seed: 42,
+        holdout: options.holdout,
+        epochs: 30,
+        split: SplitSpec::Auto,
+        cv_folds: 0,
+        recipe: None,
+        params: options.params_for(ModelKind::Cnn),
+    }
+}
+
 /// The spec of a run of `project` with `options`; `None` when a supervised task has no target
 /// yet. A clustering run sends the target when there is one (k-means compares its clusters
 /// with it; PCA ignores it) and an empty name otherwise.

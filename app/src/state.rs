@@ -243,6 +243,7 @@ pub fn new_project(name: &str, task: Task) -> Project {
         runs: Vec::new(),
         registry: Vec::new(),
         recipe: None,
+        images: Default::default(),
         updated_at_ms: js_sys::Date::now(),
     }
 }

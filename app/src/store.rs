@@ -1,20 +1,50 @@
 //! Projects persisted in the browser's IndexedDB: one object store, one JSON document per
 //! project, each write its own transaction, so a reload or a crash loses nothing saved.
 
-use kiln_protocol::project::Project;
-use rexie::{ObjectStore, Rexie, TransactionMode};
+use kiln_protocol::project::{Project, image_store};
+use rexie::{Index, ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::JsValue;
 
-const DB_NAME: &str = "kiln";
 const STORE: &str = "projects";
 
 async fn open() -> Result<Rexie, String> {
-    Rexie::builder(DB_NAME)
-        .version(1)
+    Rexie::builder(image_store::DB)
+        .version(image_store::VERSION)
         .add_object_store(ObjectStore::new(STORE))
+        .add_object_store(
+            ObjectStore::new(image_store::STORE)
+                .auto_increment(true)
+                .add_index(Index::new(image_store::BY_PROJECT, "project")),
+        )
         .build()
         .await
         .map_err(|e| format!("cannot open the browser database: {e}"))
+}
+
+/// Stores image files of one class of a project, in one transaction: all or none.
+pub async fn add_images(project: &str, class: &str, files: &[web_sys::File]) -> Result<(), String> {
+    let db = open().await?;
+    let fail = |e: rexie::Error| format!("cannot store the images: {e}");
+    let tx = db
+        .transaction(&[image_store::STORE], TransactionMode::ReadWrite)
+        .map_err(fail)?;
+    let store = tx.store(image_store::STORE).map_err(fail)?;
+    for file in files {
+        let record = js_sys::Object::new();
+        for (key, value) in [
+            ("project", JsValue::from_str(project)),
+            ("class", JsValue::from_str(class)),
+            ("name", JsValue::from_str(&file.name())),
+            ("blob", file.clone().into()),
+        ] {
+            js_sys::Reflect::set(&record, &key.into(), &value)
+                .map_err(|e| format!("cannot store the images: {e:?}"))?;
+        }
+        store.add(&record, None).await.map_err(fail)?;
+    }
+    tx.done().await.map_err(fail)?;
+    db.close();
+    Ok(())
 }
 
 /// Writes one project (insert or replace).

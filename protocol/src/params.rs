@@ -266,7 +266,12 @@ const MLP: &[ParamSpec] = &[
         "",
     ),
     p("epochs", "200", "passes over the training rows", ""),
-    p("weight_decay", "0.0001", "L2 penalty on the weights", ""),
+    p(
+        "weight_decay",
+        "0.0001",
+        "added times each weight and bias to its gradient (unlike scikit-learn's alpha, not divided by the batch size)",
+        "",
+    ),
     p(
         "validation_fraction",
         "0.1",
@@ -343,7 +348,12 @@ const CNN: &[ParamSpec] = &[
     p("schedule", "constant", "constant, step or cosine", ""),
     p("batch_size", "64", "images per step", ""),
     p("epochs", "30", "passes over the training images", ""),
-    p("weight_decay", "0.0001", "L2 penalty on the weights", ""),
+    p(
+        "weight_decay",
+        "0.0001",
+        "added times each weight and bias to its gradient (unlike scikit-learn's alpha, not divided by the batch size)",
+        "",
+    ),
     p(
         "validation_fraction",
         "0.1",

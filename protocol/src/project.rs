@@ -49,8 +49,21 @@ pub struct Project {
     /// The preparation recipe edited on the Prepare page; `None` means the default.
     #[serde(default)]
     pub recipe: Option<Recipe>,
+    /// Images added per class (the images themselves stay in the browser's database).
+    #[serde(default)]
+    pub images: BTreeMap<String, usize>,
     /// Milliseconds since the Unix epoch of the last edit.
     pub updated_at_ms: f64,
+}
+
+/// Where the studio keeps a project's images: the browser database's name and version, and an
+/// object store of `{project, class, name, blob}` records indexed by `project`. The studio adds
+/// them; its engine worker reads them to train.
+pub mod image_store {
+    pub const DB: &str = "kiln";
+    pub const VERSION: u32 = 2;
+    pub const STORE: &str = "images";
+    pub const BY_PROJECT: &str = "project";
 }
 
 /// An imported table: its source text (so the project can be re-opened anywhere) and profile.

@@ -57,6 +57,13 @@ pub enum WorkerRequest {
         #[serde(default)]
         max_rows: Option<usize>,
     },
+    /// Fit the spec's convolutional network on the project's images, read from the browser's
+    /// database (see `project::image_store`).
+    TrainImages {
+        job_id: u64,
+        project_id: String,
+        spec: TrainSpec,
+    },
     /// Score rows (column name to raw text) with an artifact.
     Predict {
         job_id: u64,
@@ -85,6 +92,7 @@ impl WorkerRequest {
             | WorkerRequest::Preview { job_id, .. }
             | WorkerRequest::Redact { job_id, .. }
             | WorkerRequest::Train { job_id, .. }
+            | WorkerRequest::TrainImages { job_id, .. }
             | WorkerRequest::Trial { job_id, .. }
             | WorkerRequest::Predict { job_id, .. }
             | WorkerRequest::Control { job_id, .. } => *job_id,

@@ -121,6 +121,7 @@ fn sample_project() -> Project {
             }],
         }],
         recipe: Some(sample_recipe()),
+        images: BTreeMap::from([("cat".to_string(), 3)]),
         updated_at_ms: 3.0,
     }
 }

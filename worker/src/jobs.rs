@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use kiln_engine::artifact::Artifact;
-use kiln_engine::fit::{FitTarget, finish, fit_model};
+use kiln_engine::fit::{FamilyParams, FitTarget, finish, fit_model};
 use kiln_engine::models::Matrix;
 use kiln_engine::train::{Family, Outcome, Prepared, TrainError, prepare};
 use kiln_engine::validate::cross_validate;
@@ -57,6 +57,20 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
             text,
             spec,
         } => match train(job_id, &file_name, &text, &spec, gpu, host).await {
+            Ok(run) => WorkerEvent::Trained {
+                job_id,
+                run: Box::new(run),
+            },
+            Err(e) => WorkerEvent::Failed {
+                job_id,
+                error: convert::train_error(&e),
+            },
+        },
+        WorkerRequest::TrainImages {
+            job_id,
+            project_id,
+            spec,
+        } => match train_images(job_id, &project_id, &spec, gpu, host).await {
             Ok(run) => WorkerEvent::Trained {
                 job_id,
                 run: Box::new(run),
@@ -118,6 +132,75 @@ async fn train(
     host: &Host<'_>,
 ) -> Result<RunRecord, TrainError> {
     let started = Instant::now();
+    let ran = run_spec(job_id, file_name, text, spec, None, gpu, host).await?;
+    record(job_id, spec, started, ran)
+}
+
+/// A convolutional network on the project's images (read from the browser database).
+async fn train_images(
+    job_id: u64,
+    project_id: &str,
+    spec: &TrainSpec,
+    gpu: &Gpu,
+    host: &Host<'_>,
+) -> Result<RunRecord, TrainError> {
+    let started = Instant::now();
+    let config = convert::config(spec);
+    let FamilyParams::Cnn(params) = FamilyParams::read(&config)? else {
+        return Err(TrainError::Config(
+            "images train a convolutional network (cnn)".into(),
+        ));
+    };
+    let progress = |done: usize, total: usize| {
+        (host.post)(WorkerEvent::Progress {
+            job_id,
+            fraction: 0.0,
+            phase: format!("decoding images: {done} of {total}"),
+            loss: None,
+            device: None,
+        });
+    };
+    let set = crate::image_source::load(project_id, params.shape, &progress)
+        .await
+        .map_err(TrainError::Config)?;
+    let prepared = set.prepare(&config)?;
+    let fitting = Instant::now();
+    let network = nn_jobs::train(job_id, &prepared, spec, gpu, host).await?;
+    let mut notes = network.notes;
+    notes.insert(
+        0,
+        format!(
+            "{} images of {} classes, resized to {}×{} ({})",
+            set.len(),
+            prepared.n_outputs(),
+            params.shape.size,
+            params.shape.size,
+            if params.shape.channels == 1 {
+                "gray"
+            } else {
+                "colour"
+            }
+        ),
+    );
+    let ran = Ran {
+        fit_ms: fitting.elapsed().as_secs_f64() * 1000.0,
+        history: Some(network.trained.history),
+        outcome: network.trained.outcome,
+        device: network.device,
+        notes,
+        cv: None,
+        prepared,
+    };
+    record(job_id, spec, started, ran)
+}
+
+/// The run record of a finished spec.
+fn record(
+    job_id: u64,
+    spec: &TrainSpec,
+    started: Instant,
+    ran: Ran,
+) -> Result<RunRecord, TrainError> {
     let Ran {
         prepared,
         outcome,
@@ -126,7 +209,7 @@ async fn train(
         cv,
         fit_ms,
         history,
-    } = run_spec(job_id, file_name, text, spec, None, gpu, host).await?;
+    } = ran;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_millis() as f64);

@@ -4,6 +4,7 @@
 
 mod convert;
 mod data_jobs;
+mod image_source;
 mod jobs;
 mod nn_jobs;
 
@@ -11,6 +12,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use kiln_protocol::project::{DevicePreference, ModelKind};
 use kiln_protocol::worker::{Control, WorkerEvent, WorkerRequest};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -107,9 +109,10 @@ fn drain(state: Rc<RefCell<State>>) {
         loop {
             let next = state.borrow_mut().queue.pop_front();
             let Some(request) = next else { break };
-            let needs_gpu = matches!(&request, WorkerRequest::Train { spec, .. }
-                if spec.model == kiln_protocol::project::ModelKind::Mlp
-                    && spec.device != kiln_protocol::project::DevicePreference::Cpu);
+            let needs_gpu = matches!(&request,
+                WorkerRequest::Train { spec, .. } | WorkerRequest::TrainImages { spec, .. }
+                if matches!(spec.model, ModelKind::Mlp | ModelKind::Cnn)
+                    && spec.device != DevicePreference::Cpu);
             if needs_gpu && state.borrow().gpu.is_none() {
                 let gpu = detect_gpu().await;
                 state.borrow_mut().gpu = Some(gpu);

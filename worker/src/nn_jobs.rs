@@ -11,6 +11,7 @@ use kiln_engine::nn::{Compute, NetParams, NnData, Trained, Trainer, conclude};
 use kiln_engine::train::{Prepared, TrainError};
 use kiln_protocol::project::{DevicePreference, TrainSpec};
 use kiln_protocol::worker::WorkerEvent;
+use web_time::Instant;
 
 use crate::jobs::Gpu;
 
@@ -39,6 +40,9 @@ pub struct Host<'a> {
     /// Resolves after the given milliseconds, letting the worker read its messages.
     pub sleep: &'a dyn Fn(u32) -> Pin<Box<dyn Future<Output = ()>>>,
 }
+
+/// How often training lets the worker read its messages (pause, resume), at most.
+const YIELD_EVERY_MS: u128 = 50;
 
 /// Steps timed on each device when choosing one.
 const BENCH_STEPS: usize = 5;
@@ -76,9 +80,14 @@ pub async fn train(
     let mut notes = vec![format!("Device: {}", choice.why)];
     progress(0.0, "training".into(), None, Some(device.clone()));
     let mut trainer = Trainer::new(&data, &arch, compute, seed, None)?;
+    let mut yielded = Instant::now();
     while !trainer.finished() {
-        // Let the message handler run, then honour a pause.
-        (host.sleep)(0).await;
+        // Let the message handler run now and then (a zero timeout costs about 4 ms in
+        // browsers, more than a small network's epoch), then honour a pause.
+        if yielded.elapsed().as_millis() >= YIELD_EVERY_MS {
+            (host.sleep)(0).await;
+            yielded = Instant::now();
+        }
         if host.control.paused.get() {
             (host.post)(WorkerEvent::Paused {
                 job_id,

@@ -42,6 +42,7 @@ pub fn DataPage() -> impl IntoView {
                 fallback=|| view! { <p class="hint">"Create a project to begin."</p> }
             >
                 <Importer />
+                <crate::pages::images::ImagesCard />
                 <ProfileView />
             </Show>
         </section>

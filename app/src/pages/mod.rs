@@ -6,6 +6,7 @@ pub mod deploy;
 mod eval_classification;
 mod eval_reports;
 pub mod evaluate;
+pub mod images;
 pub mod predict;
 pub mod prepare;
 mod prepare_form;

@@ -11,7 +11,7 @@ use crate::charts::LossCurve;
 use crate::jobs;
 use crate::metrics;
 use crate::pages::curves::EpochCurves;
-use crate::state::{Page, Training, use_studio};
+use crate::state::{Page, Studio, Training, use_studio};
 use crate::worker;
 
 /// Most recent runs listed under the Train button; the Runs page lists them all.
@@ -46,84 +46,44 @@ pub fn TrainPage() -> impl IntoView {
         let Some(project) = studio.project() else {
             return;
         };
-        let Some(dataset) = project.dataset.clone() else {
-            studio.fail("Import data first.");
-            return;
-        };
-        let Some(spec) = jobs::spec_for(studio, &project, &options.get_untracked()) else {
-            studio.fail("Pick a target first.");
-            return;
-        };
-        studio.error.set(None);
-        studio.notice.set(None);
-        param_error.set(None);
+        let opts = options.get_untracked();
         let project_id = project.id.clone();
-        let job_id = worker::submit(
-            move |job_id| WorkerRequest::Train {
-                job_id,
-                file_name: dataset.file_name,
-                text: dataset.text.to_string(),
-                spec,
-            },
-            move |event| match event {
-                WorkerEvent::Progress {
-                    fraction,
-                    phase,
-                    loss,
-                    device,
-                    ..
-                } => studio.training.update(|t| {
-                    if let Some(t) = t {
-                        t.fraction = fraction;
-                        t.phase = phase;
-                        // A network reports its loss per epoch (in the curves below).
-                        if t.epochs.is_empty() {
-                            t.losses.extend(loss);
-                        }
-                        if device.is_some() {
-                            t.device = device;
-                        }
-                    }
-                }),
-                WorkerEvent::Epoch { stats, .. } => studio.training.update(|t| {
-                    if let Some(t) = t {
-                        t.losses.push(stats.train_loss);
-                        t.epochs.push(stats);
-                    }
-                }),
-                WorkerEvent::Paused { paused, .. } => studio.training.update(|t| {
-                    if let Some(t) = t {
-                        t.paused = paused;
-                        t.pause_requested = paused;
-                    }
-                }),
-                WorkerEvent::Trained { run, .. } => {
-                    studio.training.set(None);
-                    let run_id = run.id.clone();
-                    let device = run.device.clone();
-                    studio.edit_project(&project_id, |p| p.runs.push(*run));
-                    if studio.current.get_untracked().as_deref() == Some(project_id.as_str()) {
-                        studio.selected_run.set(Some(run_id));
-                    }
-                    studio.tell(format!(
-                        "Training finished on {device}. See Evaluate for the details."
-                    ));
-                }
-                WorkerEvent::Failed { error, .. } => {
-                    studio.training.set(None);
-                    if error.kind == "cancelled" {
-                        studio.tell("Training cancelled. Nothing was recorded.");
-                    } else {
-                        // The form may be gone by now (another page): then only the banner.
-                        let _ = param_error.try_set(
-                            named_param(&error.message).map(|p| (p, error.message.clone())),
-                        );
-                        studio.fail(format!("Training failed: {}", error.message));
-                    }
-                }
-                _ => {}
-            },
-        );
+        let job_id = if opts.model_for(project.task) == ModelKind::Cnn {
+            if project.images.is_empty() {
+                studio.fail("Add images on the Data page first.");
+                return;
+            }
+            let spec = jobs::image_spec(studio, &opts);
+            let id = project_id.clone();
+            begin(studio, param_error);
+            worker::submit(
+                move |job_id| WorkerRequest::TrainImages {
+                    job_id,
+                    project_id: id,
+                    spec,
+                },
+                listener(studio, project_id, param_error),
+            )
+        } else {
+            let Some(dataset) = project.dataset.clone() else {
+                studio.fail("Import data first.");
+                return;
+            };
+            let Some(spec) = jobs::spec_for(studio, &project, &opts) else {
+                studio.fail("Pick a target first.");
+                return;
+            };
+            begin(studio, param_error);
+            worker::submit(
+                move |job_id| WorkerRequest::Train {
+                    job_id,
+                    file_name: dataset.file_name,
+                    text: dataset.text.to_string(),
+                    spec,
+                },
+                listener(studio, project_id, param_error),
+            )
+        };
         studio.training.set(Some(Training {
             job_id,
             phase: "starting".into(),
@@ -134,8 +94,8 @@ pub fn TrainPage() -> impl IntoView {
     view! {
         <section class="page" aria-labelledby="train-heading">
             <h2 id="train-heading">"Train"</h2>
-            <Show when=move || studio.project().and_then(|p| p.dataset).is_some()
-                fallback=|| view! { <p class="hint">"Import data on the first page before training."</p> }>
+            <Show when=move || studio.project().is_some_and(|p| p.dataset.is_some() || !p.images.is_empty())
+                fallback=|| view! { <p class="hint">"Import data or add images on the first page before training."</p> }>
                 <div class="card row">
                     <label>
                         "Task "
@@ -181,7 +141,10 @@ pub fn TrainPage() -> impl IntoView {
                         }>
                             {move || {
                                 let t = task.get();
-                                ModelKind::ALL.into_iter().filter(|k| k.supports(t)).map(|k| view! {
+                                let images = t == Task::Classification
+                                    && studio.project().is_some_and(|p| !p.images.is_empty());
+                                let cnn = images.then_some(ModelKind::Cnn);
+                                ModelKind::ALL.into_iter().filter(|k| k.supports(t)).chain(cnn).map(|k| view! {
                                     <option value=k.name() selected=move || model.get() == k>{k.label()}</option>
                                 }).collect_view()
                             }}
@@ -228,6 +191,78 @@ pub fn TrainPage() -> impl IntoView {
                 <RunsTable />
             </Show>
         </section>
+    }
+}
+
+/// Clears the last run's messages before a new one.
+fn begin(studio: Studio, param_error: RwSignal<Option<(String, String)>>) {
+    studio.error.set(None);
+    studio.notice.set(None);
+    param_error.set(None);
+}
+
+/// Follows a training job: progress, epochs, pauses, and the finished or failed run.
+fn listener(
+    studio: Studio,
+    project_id: String,
+    param_error: RwSignal<Option<(String, String)>>,
+) -> impl FnMut(WorkerEvent) + 'static {
+    move |event| match event {
+        WorkerEvent::Progress {
+            fraction,
+            phase,
+            loss,
+            device,
+            ..
+        } => studio.training.update(|t| {
+            if let Some(t) = t {
+                t.fraction = fraction;
+                t.phase = phase;
+                // A network reports its loss per epoch (in the curves below).
+                if t.epochs.is_empty() {
+                    t.losses.extend(loss);
+                }
+                if device.is_some() {
+                    t.device = device;
+                }
+            }
+        }),
+        WorkerEvent::Epoch { stats, .. } => studio.training.update(|t| {
+            if let Some(t) = t {
+                t.losses.push(stats.train_loss);
+                t.epochs.push(stats);
+            }
+        }),
+        WorkerEvent::Paused { paused, .. } => studio.training.update(|t| {
+            if let Some(t) = t {
+                t.paused = paused;
+                t.pause_requested = paused;
+            }
+        }),
+        WorkerEvent::Trained { run, .. } => {
+            studio.training.set(None);
+            let run_id = run.id.clone();
+            let device = run.device.clone();
+            studio.edit_project(&project_id, |p| p.runs.push(*run));
+            if studio.current.get_untracked().as_deref() == Some(project_id.as_str()) {
+                studio.selected_run.set(Some(run_id));
+            }
+            studio.tell(format!(
+                "Training finished on {device}. See Evaluate for the details."
+            ));
+        }
+        WorkerEvent::Failed { error, .. } => {
+            studio.training.set(None);
+            if error.kind == "cancelled" {
+                studio.tell("Training cancelled. Nothing was recorded.");
+            } else {
+                // The form may be gone by now (another page): then only the banner.
+                let _ = param_error
+                    .try_set(named_param(&error.message).map(|p| (p, error.message.clone())));
+                studio.fail(format!("Training failed: {}", error.message));
+            }
+        }
+        _ => {}
     }
 }
 
@@ -323,16 +358,18 @@ fn ParamsForm(
         <div class="card" data-testid="params-form">
             <h3>"Hyperparameters"</h3>
             <p class="hint">"Leave a field empty to use its default (shown in grey)."</p>
-            <Show when=move || model.get() == ModelKind::Mlp>
+            <Show when=move || matches!(model.get(), ModelKind::Mlp | ModelKind::Cnn)>
                 <div class="row">
-                    <label>
-                        "Epochs "
-                        <input type="number" min="1" max="5000" data-testid="epochs-input"
-                            prop:value=move || options.with(|o| o.epochs.to_string())
-                            on:change=move |ev| {
-                                if let Ok(n) = event_target_value(&ev).parse::<u32>() { options.update(|o| o.epochs = n.clamp(1, 5000)); }
-                            } />
-                    </label>
+                    <Show when=move || model.get() == ModelKind::Mlp>
+                        <label>
+                            "Epochs "
+                            <input type="number" min="1" max="5000" data-testid="epochs-input"
+                                prop:value=move || options.with(|o| o.epochs.to_string())
+                                on:change=move |ev| {
+                                    if let Ok(n) = event_target_value(&ev).parse::<u32>() { options.update(|o| o.epochs = n.clamp(1, 5000)); }
+                                } />
+                        </label>
+                    </Show>
                     <label title="Automatic times a few training steps of this network on WebGPU and on the CPU, and trains on the faster one">
                         "Device "
                         <select data-testid="device-select" on:change=move |ev| {
