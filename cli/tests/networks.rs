@@ -8,25 +8,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::kiln;
+use common::{fails, stdout_of};
 use serde_json::Value;
 
 fn ok(args: &[&str]) -> String {
-    let out = kiln(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = kiln(args);
-    assert!(!out.status.success(), "{args:?} should fail");
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!err.contains("panicked"), "{err}");
-    err
+    stdout_of(args)
 }
 
 fn temp(name: &str) -> PathBuf {

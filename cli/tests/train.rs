@@ -4,25 +4,11 @@
 
 mod common;
 
-use common::kiln;
+use common::{fails, kiln, stdout_of};
 use serde_json::Value;
 
 fn ok(args: &[&str]) -> Value {
-    let out = kiln(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = kiln(args);
-    assert!(!out.status.success(), "{args:?} should fail");
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!err.contains("panicked"), "{err}");
-    err
+    serde_json::from_str(&stdout_of(args)).unwrap()
 }
 
 fn train(data: &str, target: &str, model: &str, extra: &[&str]) -> Value {

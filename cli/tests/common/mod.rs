@@ -10,3 +10,23 @@ pub fn kiln(args: &[&str]) -> Output {
         .output()
         .unwrap()
 }
+
+/// Standard output of a run that must succeed (its standard error in the failure message).
+pub fn stdout_of(args: &[&str]) -> String {
+    let out = kiln(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Standard error of a run that must fail cleanly (a message, no panic).
+pub fn fails(args: &[&str]) -> String {
+    let out = kiln(args);
+    assert!(!out.status.success(), "{args:?} should fail");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
