@@ -184,6 +184,42 @@ fn legend(items: Vec<(String, usize)>) -> impl IntoView {
     view! { <ul class="legend" style="list-style: none; padding: 0; margin: .25rem 0 0;">{items}</ul> }
 }
 
+/// The vertices of a line worth drawing: where several points fall in one pixel column (a
+/// network's thousands of epochs), only the lowest and the highest of them, in their order, so
+/// the line keeps its shape and the SVG stays small however long the series.
+fn thin(points: &[(f64, f64)], frame: Frame) -> Vec<(f64, f64)> {
+    if points.len() <= (W - LEFT - RIGHT) as usize {
+        return points.to_vec();
+    }
+    let mut kept = Vec::new();
+    let mut i = 0;
+    while i < points.len() {
+        let column = frame.px(points[i].0).floor();
+        let mut end = i + 1;
+        while end < points.len() && frame.px(points[end].0).floor() == column {
+            end += 1;
+        }
+        let group = &points[i..end];
+        let lo = group
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.1.total_cmp(&b.1.1));
+        let hi = group
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.1.total_cmp(&b.1.1));
+        if let (Some((l, &low)), Some((h, &high))) = (lo, hi) {
+            match l.cmp(&h) {
+                std::cmp::Ordering::Less => kept.extend([low, high]),
+                std::cmp::Ordering::Greater => kept.extend([high, low]),
+                std::cmp::Ordering::Equal => kept.push(low),
+            }
+        }
+        i = end;
+    }
+    kept
+}
+
 /// Lines and/or dots for each series, on shared axes.
 #[component]
 pub fn XyPlot(
@@ -245,7 +281,11 @@ pub fn XyPlot(
                 .filter(|(x, y)| x.is_finite() && y.is_finite())
                 .collect();
             let line = matches!(s.marks, Marks::Line | Marks::LineDots).then(|| {
-                let pts = finite.iter().map(|p| frame.point(*p)).collect::<Vec<_>>().join(" ");
+                let pts = thin(&finite, frame)
+                    .into_iter()
+                    .map(|p| frame.point(p))
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 view! { <polyline points=pts fill="none" style=format!("stroke: {c}; stroke-width: 2") /> }
             });
             let dots = matches!(s.marks, Marks::Dots | Marks::LineDots).then(|| {

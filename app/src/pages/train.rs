@@ -3,7 +3,12 @@
 //! run is recorded in the project.
 
 use kiln_protocol::params::{default_for, params_of};
-use kiln_protocol::project::{DevicePreference, ModelKind, SplitSpec, Task, TrainingHistory};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use kiln_protocol::project::{
+    DevicePreference, EpochStats, ModelKind, SplitSpec, Task, TrainingHistory,
+};
 use kiln_protocol::worker::{Control, WorkerEvent, WorkerRequest};
 use leptos::prelude::*;
 
@@ -201,12 +206,31 @@ fn begin(studio: Studio, param_error: RwSignal<Option<(String, String)>>) {
     param_error.set(None);
 }
 
+/// A small network finishes hundreds of epochs a second, more than is worth drawing: its epochs
+/// wait here and reach the live curves at most this often, so the page keeps up.
+const LIVE_REDRAW: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Hands the epochs waiting in `pending` to the live view of job `job_id`.
+fn show_epochs(studio: Studio, job_id: u64, pending: &RefCell<Vec<EpochStats>>) {
+    let epochs = std::mem::take(&mut *pending.borrow_mut());
+    if epochs.is_empty() {
+        return;
+    }
+    studio.training.update(|t| {
+        if let Some(t) = t.as_mut().filter(|t| t.job_id == job_id) {
+            t.losses.extend(epochs.iter().map(|e| e.train_loss));
+            t.epochs.extend(epochs);
+        }
+    });
+}
+
 /// Follows a training job: progress, epochs, pauses, and the finished or failed run.
 fn listener(
     studio: Studio,
     project_id: String,
     param_error: RwSignal<Option<(String, String)>>,
 ) -> impl FnMut(WorkerEvent) + 'static {
+    let pending = Rc::new(RefCell::new(Vec::new()));
     move |event| match event {
         WorkerEvent::Progress {
             fraction,
@@ -227,18 +251,26 @@ fn listener(
                 }
             }
         }),
-        WorkerEvent::Epoch { stats, .. } => studio.training.update(|t| {
-            if let Some(t) = t {
-                t.losses.push(stats.train_loss);
-                t.epochs.push(stats);
+        WorkerEvent::Epoch { job_id, stats } => {
+            let first = {
+                let mut waiting = pending.borrow_mut();
+                waiting.push(stats);
+                waiting.len() == 1
+            };
+            if first {
+                let pending = pending.clone();
+                set_timeout(move || show_epochs(studio, job_id, &pending), LIVE_REDRAW);
             }
-        }),
-        WorkerEvent::Paused { paused, .. } => studio.training.update(|t| {
-            if let Some(t) = t {
-                t.paused = paused;
-                t.pause_requested = paused;
-            }
-        }),
+        }
+        WorkerEvent::Paused { job_id, paused } => {
+            show_epochs(studio, job_id, &pending);
+            studio.training.update(|t| {
+                if let Some(t) = t {
+                    t.paused = paused;
+                    t.pause_requested = paused;
+                }
+            });
+        }
         WorkerEvent::Trained { run, .. } => {
             studio.training.set(None);
             let run_id = run.id.clone();
