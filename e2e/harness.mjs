@@ -19,6 +19,9 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
   "--no-first-run",
   "--disable-quic",
+  // A camera that shows a moving test pattern, granted without a prompt (webcam capture).
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
 ];
 
 /** Starts `kiln serve` on 127.0.0.1:0 with a throw-away database and resolves once it prints
@@ -80,11 +83,13 @@ export async function freshProfile() {
   };
 }
 
-/** A plain HTTP server on another port (another origin) serving one HTML page. */
-export async function startOtherOrigin(html) {
+/** A plain HTTP server on another port (another origin) serving one HTML page, and any
+ * `files` by path (`{"/model.json": text}`, served as JSON). */
+export async function startOtherOrigin(html, files = {}) {
   const server = createServer((req, res) => {
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-    res.end(html);
+    const file = files[new URL(req.url, "http://x").pathname];
+    res.writeHead(200, { "content-type": file === undefined ? "text/html; charset=utf-8" : "application/json" });
+    res.end(file ?? html);
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address();

@@ -223,7 +223,8 @@ test("the embed snippet on another origin renders a form and predicts what the s
     await visitor.page.fill(byTestId("kiln-input-petal_width"), "2.2");
     await visitor.page.click(byTestId("kiln-predict-button"));
     await visitor.page.waitForFunction((sel) => document.querySelector("kiln-predict").shadowRoot.querySelector(sel)?.textContent, byTestId("kiln-result"));
-    assert.equal(await visitor.page.textContent(byTestId("kiln-result")), state.prediction);
+    assert.equal(await visitor.page.getAttribute(byTestId("kiln-result"), "data-label"), state.prediction);
+    assert.match(await visitor.page.textContent(byTestId("kiln-result")), new RegExp(`^${state.prediction} \\(\\d+\\.\\d%\\)$`));
     assert.deepEqual(visitor.errors, []);
   } finally {
     await visitor.close();

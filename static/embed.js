@@ -18,16 +18,33 @@
     return engine;
   }
 
+  // An image (File, Blob, ImageBitmap, <img>, <canvas> or <video>) resized to size×size by the
+  // browser's own decoder, as RGBA bytes: the same steps the studio takes when it trains.
+  async function pixels(source, size) {
+    const bitmap = await createImageBitmap(source, { resizeWidth: size, resizeHeight: size, resizeQuality: "high" });
+    const canvas = new OffscreenCanvas(size, size);
+    const context = canvas.getContext("2d");
+    context.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    return new Uint8Array(context.getImageData(0, 0, size, size).data.buffer);
+  }
+
   async function load(url) {
     const response = await fetch(url, { mode: "cors" });
     if (!response.ok) throw new Error(`could not fetch the model (${response.status})`);
     const text = await response.text();
     const m = await loadEngine();
     const model = m.Model.load(text);
+    const imageSize = model.image_size();
     return {
       target: model.target(),
-      schema: JSON.parse(model.schema()),
+      schema: imageSize ? [] : JSON.parse(model.schema()),
+      imageSize,
       predict: (row) => JSON.parse(model.predict(JSON.stringify(row))),
+      predictImage: async (source) => {
+        if (!imageSize) throw new Error("this model scores table rows, not images");
+        return JSON.parse(model.predict_image(await pixels(source, imageSize)));
+      },
     };
   }
 
@@ -76,6 +93,24 @@
       this.render(root, model);
     }
 
+    // Shows a prediction (or the reason there is none) and tells the host page.
+    report(out, run) {
+      Promise.resolve()
+        .then(run)
+        .then((p) => {
+          out.className = "result";
+          const top = p.probabilities.find(([label]) => label === p.label);
+          out.textContent = top ? `${p.label} (${(top[1] * 100).toFixed(1)}%)` : p.label;
+          out.dataset.label = p.label;
+          this.dispatchEvent(new CustomEvent("kiln-prediction", { detail: p, bubbles: true }));
+        })
+        .catch((e) => {
+          out.className = "result error";
+          out.textContent = e.message || String(e);
+          delete out.dataset.label;
+        });
+    }
+
     render(root, model) {
       root.innerHTML = `<style>${style}</style>`;
       const form = document.createElement("form");
@@ -113,16 +148,30 @@
       form.addEventListener("submit", (ev) => {
         ev.preventDefault();
         const row = Object.fromEntries(new FormData(form).entries());
-        try {
-          const p = model.predict(row);
-          out.className = "result";
-          out.textContent = p.label;
-          this.dispatchEvent(new CustomEvent("kiln-prediction", { detail: p, bubbles: true }));
-        } catch (e) {
-          out.className = "result error";
-          out.textContent = e.message || String(e);
-        }
+        this.report(out, () => model.predict(row));
       });
+      if (model.imageSize) {
+        // An image classifier: the visitor picks a picture; it is classified as soon as chosen.
+        const label = document.createElement("label");
+        label.textContent = "Image";
+        const file = document.createElement("input");
+        file.type = "file";
+        file.accept = "image/*";
+        file.setAttribute("data-testid", "kiln-image-input");
+        label.append(file);
+        const preview = document.createElement("img");
+        preview.alt = "";
+        preview.style.maxWidth = "8rem";
+        form.prepend(label, preview);
+        button.remove();
+        file.addEventListener("change", () => {
+          const chosen = file.files[0];
+          if (!chosen) return;
+          URL.revokeObjectURL(preview.src);
+          preview.src = URL.createObjectURL(chosen);
+          this.report(out, () => model.predictImage(chosen));
+        });
+      }
       root.append(form);
     }
   }

@@ -6,6 +6,7 @@ mod data_charts;
 mod jobs;
 mod metrics;
 mod pages;
+mod pixels;
 mod plot;
 mod pool;
 mod share;

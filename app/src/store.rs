@@ -21,21 +21,28 @@ async fn open() -> Result<Rexie, String> {
         .map_err(|e| format!("cannot open the browser database: {e}"))
 }
 
-/// Stores image files of one class of a project, in one transaction: all or none.
-pub async fn add_images(project: &str, class: &str, files: &[web_sys::File]) -> Result<(), String> {
+/// An image on its way into the browser database: its class, its file name, its bytes.
+pub struct NewImage {
+    pub class: String,
+    pub name: String,
+    pub blob: web_sys::Blob,
+}
+
+/// Stores images of a project, in one transaction: all or none.
+pub async fn add_images(project: &str, images: &[NewImage]) -> Result<(), String> {
     let db = open().await?;
     let fail = |e: rexie::Error| format!("cannot store the images: {e}");
     let tx = db
         .transaction(&[image_store::STORE], TransactionMode::ReadWrite)
         .map_err(fail)?;
     let store = tx.store(image_store::STORE).map_err(fail)?;
-    for file in files {
+    for image in images {
         let record = js_sys::Object::new();
         for (key, value) in [
             ("project", JsValue::from_str(project)),
-            ("class", JsValue::from_str(class)),
-            ("name", JsValue::from_str(&file.name())),
-            ("blob", file.clone().into()),
+            ("class", JsValue::from_str(&image.class)),
+            ("name", JsValue::from_str(&image.name)),
+            ("blob", image.blob.clone().into()),
         ] {
             js_sys::Reflect::set(&record, &key.into(), &value)
                 .map_err(|e| format!("cannot store the images: {e:?}"))?;

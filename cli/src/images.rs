@@ -26,18 +26,15 @@ pub fn load(path: &Path, shape: ImageShape) -> anyhow::Result<Vec<f32>> {
         .decode()
         .with_context(|| format!("{} is not an image Kiln can read", path.display()))?;
     let size = shape.size as u32;
-    let filter = image::imageops::FilterType::Triangle;
-    let mut out = Vec::with_capacity(shape.values());
-    if shape.channels == 1 {
-        let gray = image::imageops::resize(&image.to_luma8(), size, size, filter);
-        out.extend(gray.pixels().map(|p| f32::from(p.0[0]) / 255.0));
-    } else {
-        let rgb = image::imageops::resize(&image.to_rgb8(), size, size, filter);
-        for c in 0..3 {
-            out.extend(rgb.pixels().map(|p| f32::from(p.0[c]) / 255.0));
-        }
-    }
-    Ok(out)
+    let rgba = image::imageops::resize(
+        &image.to_rgba8(),
+        size,
+        size,
+        image::imageops::FilterType::Triangle,
+    );
+    shape
+        .values_from_rgba(rgba.as_raw())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn is_image(path: &Path) -> bool {

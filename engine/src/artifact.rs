@@ -191,6 +191,17 @@ impl Artifact {
         Ok(self.predict_prepared(values))
     }
 
+    /// Scores one image given as RGBA bytes already resized to the model's square size (see
+    /// `ImageShape::values_from_rgba`).
+    pub fn predict_rgba(&self, rgba: &[u8]) -> Result<Prediction, String> {
+        let shape = self
+            .image
+            .ok_or("this model scores table rows, not images")?;
+        let values = shape.values_from_rgba(rgba)?;
+        let values: Vec<f64> = values.into_iter().map(f64::from).collect();
+        self.predict_values(&values)
+    }
+
     /// Scores one row already transformed by the recipe.
     pub fn predict_prepared(&self, x: &[f64]) -> Prediction {
         let out = self.model.output(x);

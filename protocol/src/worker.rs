@@ -70,6 +70,13 @@ pub enum WorkerRequest {
         artifact: serde_json::Value,
         rows: Vec<BTreeMap<String, String>>,
     },
+    /// Classify one image with an image model's artifact: RGBA bytes, row by row, already
+    /// resized to the artifact's square size (the page decodes with the browser's decoders).
+    PredictImage {
+        job_id: u64,
+        artifact: serde_json::Value,
+        rgba: Vec<u8>,
+    },
     /// Steer the running training job. Handled as soon as it arrives (not queued); takes
     /// effect at the end of the current epoch.
     Control { job_id: u64, action: Control },
@@ -95,6 +102,7 @@ impl WorkerRequest {
             | WorkerRequest::TrainImages { job_id, .. }
             | WorkerRequest::Trial { job_id, .. }
             | WorkerRequest::Predict { job_id, .. }
+            | WorkerRequest::PredictImage { job_id, .. }
             | WorkerRequest::Control { job_id, .. } => *job_id,
         }
     }

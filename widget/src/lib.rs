@@ -1,5 +1,6 @@
 //! The inference engine behind `<kiln-predict>` (see `static/embed.js`) and the `Kiln` JS API:
-//! it decodes and validates a model artifact, describes its inputs, and scores rows, using the
+//! it decodes and validates a model artifact, describes its inputs, and scores rows or images
+//! (decoded and resized by the page's own browser), using the
 //! engine's inference path only, so the download stays small (no training code, no burn).
 
 use std::collections::BTreeMap;
@@ -18,12 +19,22 @@ impl Model {
     /// Decodes an artifact document (JSON text); throws with the reason if it is not one.
     pub fn load(json: &str) -> Result<Model, JsError> {
         let artifact = Artifact::decode(json).map_err(|e| JsError::new(&e.to_string()))?;
-        if artifact.image.is_some() {
-            return Err(JsError::new(
-                "this model classifies images; the embeddable form scores table rows only",
-            ));
-        }
         Ok(Model { artifact })
+    }
+
+    /// The side in pixels of the square images an image model takes, or 0 for a table model.
+    pub fn image_size(&self) -> usize {
+        self.artifact.image.map_or(0, |shape| shape.size)
+    }
+
+    /// Classifies one image given as RGBA bytes already resized to `image_size` pixels square
+    /// (what a canvas's `getImageData` gives); returns `{label, probabilities}` as JSON.
+    pub fn predict_image(&self, rgba: &[u8]) -> Result<String, JsError> {
+        let prediction = self
+            .artifact
+            .predict_rgba(rgba)
+            .map_err(|e| JsError::new(&e))?;
+        serde_json::to_string(&prediction).map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// The inputs, as JSON: `[{name, numeric, categories, default}]`.

@@ -84,18 +84,7 @@ async fn decode(blob: &web_sys::Blob, shape: ImageShape) -> Result<Vec<f32>, Str
         .get_image_data(0.0, 0.0, f64::from(size), f64::from(size))
         .map_err(text)?
         .data();
-    let pixels = rgba.chunks_exact(4).map(|p| [p[0], p[1], p[2]]);
-    let scale = |v: u8| f32::from(v) / 255.0;
-    Ok(if shape.channels == 1 {
-        pixels
-            .map(|[r, g, b]| (0.299 * scale(r) + 0.587 * scale(g) + 0.114 * scale(b)).min(1.0))
-            .collect()
-    } else {
-        let pixels: Vec<[u8; 3]> = pixels.collect();
-        (0..3)
-            .flat_map(|c| pixels.iter().map(move |p| scale(p[c])))
-            .collect()
-    })
+    shape.values_from_rgba(&rgba)
 }
 
 fn field(record: &JsValue, name: &str) -> JsValue {

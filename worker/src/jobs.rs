@@ -104,6 +104,17 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
             },
             Err(error) => WorkerEvent::Failed { job_id, error },
         },
+        WorkerRequest::PredictImage {
+            job_id,
+            artifact,
+            rgba,
+        } => match predict_image(artifact, &rgba) {
+            Ok(prediction) => WorkerEvent::Predicted {
+                job_id,
+                predictions: vec![prediction],
+            },
+            Err(error) => WorkerEvent::Failed { job_id, error },
+        },
         // Steering is applied by the message handler as it arrives; nothing to run.
         WorkerRequest::Control { .. } => return,
     };
@@ -359,6 +370,26 @@ async fn run_spec(
     })
 }
 
+fn prediction(p: kiln_engine::artifact::Prediction) -> Prediction {
+    Prediction {
+        label: p.label,
+        value: p.value,
+        probabilities: p.probabilities,
+        components: p.components,
+    }
+}
+
+fn predict_image(
+    artifact: serde_json::Value,
+    rgba: &[u8],
+) -> Result<Prediction, kiln_protocol::worker::JobError> {
+    let artifact = Artifact::from_value(artifact).map_err(|e| convert::error("artifact", e))?;
+    artifact
+        .predict_rgba(rgba)
+        .map(prediction)
+        .map_err(|e| convert::error("input", e))
+}
+
 fn predict(
     artifact: serde_json::Value,
     rows: &[BTreeMap<String, String>],
@@ -367,15 +398,10 @@ fn predict(
     rows.iter()
         .enumerate()
         .map(|(i, row)| {
-            let p = artifact
+            artifact
                 .predict(|c| row.get(c).cloned())
-                .map_err(|e| convert::error("input", format!("row {}: {e}", i + 1)))?;
-            Ok(Prediction {
-                label: p.label,
-                value: p.value,
-                probabilities: p.probabilities,
-                components: p.components,
-            })
+                .map(prediction)
+                .map_err(|e| convert::error("input", format!("row {}: {e}", i + 1)))
         })
         .collect()
 }

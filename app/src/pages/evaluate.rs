@@ -81,8 +81,12 @@ fn RunView(run: RunRecord) -> impl IntoView {
     let provenance = provenance(&run);
     let losses = run.loss_curve.clone();
     let has_losses = !losses.is_empty();
+    let image_size = run.artifact["image"]["size"].as_u64().map(|s| s as u32);
     let form = if run.artifact.is_null() {
         view! { <TrialNote run=run.clone() /> }.into_any()
+    } else if let Some(size) = image_size {
+        view! { <crate::pages::predict::ImagePredict artifact=run.artifact.clone() size=size /> }
+            .into_any()
     } else {
         view! { <PredictForm artifact=run.artifact.clone() fields=run.inputs.clone() /> }.into_any()
     };

@@ -1,5 +1,6 @@
 //! One module per lifecycle page of the studio.
 
+pub mod camera;
 pub mod curves;
 pub mod data;
 pub mod deploy;

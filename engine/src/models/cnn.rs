@@ -26,6 +26,33 @@ impl ImageShape {
     pub fn values(&self) -> usize {
         self.size * self.size * self.channels
     }
+
+    /// The network's input from an image already resized to `size`×`size`, as RGBA bytes row
+    /// by row (what a canvas gives): `[channels, size, size]` values from 0 to 1, gray as
+    /// ITU-R BT.601 luma. The one conversion the studio, the widget and `kiln` all use.
+    pub fn values_from_rgba(&self, rgba: &[u8]) -> Result<Vec<f32>, String> {
+        let pixels = self.size * self.size;
+        if rgba.len() != pixels * 4 {
+            return Err(format!(
+                "the image has {} bytes; a {}×{} RGBA image has {}",
+                rgba.len(),
+                self.size,
+                self.size,
+                pixels * 4
+            ));
+        }
+        let scale = |v: u8| f32::from(v) / 255.0;
+        let rgb = || rgba.chunks_exact(4);
+        Ok(if self.channels == 1 {
+            rgb()
+                .map(|p| (0.299 * scale(p[0]) + 0.587 * scale(p[1]) + 0.114 * scale(p[2])).min(1.0))
+                .collect()
+        } else {
+            (0..3)
+                .flat_map(|c| rgb().map(move |p| scale(p[c])))
+                .collect()
+        })
+    }
 }
 
 /// Settings of a convolutional network, read and range-checked.
@@ -293,6 +320,29 @@ mod tests {
         assert_eq!(cnn.forward(&[0.5; 16]).len(), 3);
         assert!(cnn.check(16, 2).is_err());
         assert!(cnn.check(15, 3).is_err());
+    }
+
+    #[test]
+    fn rgba_becomes_planes_of_colour_or_luma() {
+        // A 2×1-pixel image would not be square: 2×2, pure red, green, blue and white.
+        let rgba = [
+            255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 0,
+        ];
+        let colour = ImageShape {
+            size: 2,
+            channels: 3,
+        };
+        let values = colour.values_from_rgba(&rgba).unwrap();
+        assert_eq!(values, [1., 0., 0., 1., 0., 1., 0., 1., 0., 0., 1., 1.]);
+        let gray = ImageShape {
+            size: 2,
+            channels: 1,
+        };
+        let luma = gray.values_from_rgba(&rgba).unwrap();
+        assert!((luma[0] - 0.299).abs() < 1e-6 && (luma[1] - 0.587).abs() < 1e-6);
+        assert_eq!(luma[3], 1.0);
+        let short = colour.values_from_rgba(&rgba[..12]).unwrap_err();
+        assert_eq!(short, "the image has 12 bytes; a 2×2 RGBA image has 16");
     }
 }
 
