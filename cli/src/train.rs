@@ -240,8 +240,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let outcome = finish(&prepared, model, curve);
     let cv = match args.cv {
         None | Some(0 | 1) => None,
-        Some(_) if family == Family::Mlp => {
-            bail!("--cv is not available for --model mlp yet; drop --cv")
+        Some(k) if family == Family::Mlp => {
+            Some(cross_validate_mlp(&prepared, k as usize, args.device)?)
         }
         Some(k) => Some(cross_validate(&prepared, k as usize, &mut |_| {
             std::ops::ControlFlow::Continue(())
@@ -285,10 +285,9 @@ pub type Network = (
 );
 
 #[cfg(feature = "nn")]
-pub fn train_mlp(prepared: &Prepared, device: DeviceArg) -> anyhow::Result<Network> {
+fn compute_for(device: DeviceArg) -> anyhow::Result<kiln_engine::nn::Compute> {
     use kiln_engine::nn::{self, Compute};
-    let params = nn::NetParams::read(prepared)?;
-    let compute = match device {
+    Ok(match device {
         DeviceArg::Cpu => Compute::Cpu,
         DeviceArg::Gpu => {
             nn::block_on(nn::init_gpu()).map_err(|e| {
@@ -298,7 +297,38 @@ pub fn train_mlp(prepared: &Prepared, device: DeviceArg) -> anyhow::Result<Netwo
             })?;
             Compute::Gpu
         }
-    };
+    })
+}
+
+/// k-fold cross-validation of the network on `device` (a fresh network per fold).
+#[cfg(feature = "nn")]
+fn cross_validate_mlp(
+    prepared: &Prepared,
+    k: usize,
+    device: DeviceArg,
+) -> anyhow::Result<kiln_engine::validate::CvScores> {
+    use kiln_engine::nn;
+    let compute = compute_for(device)?;
+    let mut go_on = |_| std::ops::ControlFlow::Continue(());
+    Ok(nn::block_on(nn::cross_validate_net(
+        prepared, k, compute, &mut go_on,
+    ))?)
+}
+
+#[cfg(not(feature = "nn"))]
+fn cross_validate_mlp(
+    _: &Prepared,
+    _: usize,
+    _: DeviceArg,
+) -> anyhow::Result<kiln_engine::validate::CvScores> {
+    bail!("this kiln was built without neural networks; rebuild with `--features nn`")
+}
+
+#[cfg(feature = "nn")]
+pub fn train_mlp(prepared: &Prepared, device: DeviceArg) -> anyhow::Result<Network> {
+    use kiln_engine::nn::{self, Compute};
+    let params = nn::NetParams::read(prepared)?;
+    let compute = compute_for(device)?;
     let mut progress = |_: &kiln_protocol::project::EpochStats| std::ops::ControlFlow::Continue(());
     let trained = nn::block_on(nn::train_net(prepared, &params, compute, &mut progress))?;
     let label = match compute {

@@ -64,7 +64,7 @@ const CNN: [&str; 14] = [
 ];
 
 #[test]
-fn an_mlp_reports_its_settings_and_every_epoch() {
+fn an_mlp_reports_its_settings_every_epoch_and_cross_validation() {
     let r: Value = serde_json::from_str(&ok(&[
         "train",
         "--data",
@@ -84,9 +84,16 @@ fn an_mlp_reports_its_settings_and_every_epoch() {
         "learning_rate=0.01",
         "--param",
         "activation=tanh",
+        "--cv",
+        "3",
     ]))
     .unwrap();
     assert_eq!(r["device"], "CPU");
+    // Three fresh networks, one per fold of the training rows.
+    assert_eq!(r["cv_folds"], 3);
+    let cv_accuracy = r["cv"]["accuracy"]["mean"].as_f64().unwrap();
+    assert!(cv_accuracy > 0.7 && cv_accuracy <= 1.0, "{cv_accuracy}");
+    assert!(r["cv"]["accuracy"]["std"].as_f64().unwrap() >= 0.0);
     assert_eq!(r["params"]["hidden"], "16x8");
     let history = &r["history"];
     assert_eq!(history["metric"], "accuracy");

@@ -253,15 +253,38 @@ pub fn cross_validate(
         );
         folds_scores.push(report.model.scalars());
     }
-    let metric = match prepared.labels {
+    Ok(CvScores {
+        metric: cv_metric(prepared),
+        folds: folds_scores,
+    })
+}
+
+/// The headline metric of a run's cross-validation.
+pub fn cv_metric(prepared: &Prepared) -> &'static str {
+    match prepared.labels {
         Labels::Classes { .. } if prepared.config.task == Task::Classification => "accuracy",
         Labels::Values { .. } => "rmse",
         _ if prepared.config.family == Family::Pca => "explained_variance",
         _ => "silhouette",
-    };
-    Ok(CvScores {
-        metric,
-        folds: folds_scores,
+    }
+}
+
+/// The run as one fold sees it: the fold's training rows train (the recipe and a regression
+/// target's scale refitted on them) and its other rows are the holdout. For models trained from
+/// a whole `Prepared` (the networks); the other families cross-validate without the copy.
+pub fn fold_prepared(prepared: &Prepared, fold: &Split) -> Result<Prepared, TrainError> {
+    let (recipe, x_train, x_holdout) = fit_fold(prepared, fold)?;
+    Ok(Prepared {
+        config: prepared.config.clone(),
+        frame: prepared.frame.clone(),
+        rows: prepared.rows.clone(),
+        labels: fold_labels(&prepared.labels, &fold.train),
+        split: fold.clone(),
+        recipe,
+        recipe_spec: prepared.recipe_spec.clone(),
+        x_train,
+        x_holdout,
+        data_hash: prepared.data_hash.clone(),
     })
 }
 

@@ -9,7 +9,8 @@ use std::ops::ControlFlow;
 use kiln_engine::artifact::Artifact;
 use kiln_engine::fit::FamilyParams;
 use kiln_engine::nn::{
-    Compute, MlpParams, NetParams, NnData, Trainer, block_on, conclude, train_net,
+    Compute, MlpParams, NetParams, NnData, Trainer, block_on, conclude, cross_validate_net,
+    train_net,
 };
 use kiln_engine::train::{Family, Prepared, Task, TrainConfig, TrainError, prepare};
 
@@ -322,4 +323,36 @@ fn cancelling_an_mlp_stops_it() {
         &mut |_| ControlFlow::Break(()),
     ));
     assert!(matches!(result, Err(TrainError::Cancelled)));
+}
+
+#[test]
+fn a_network_cross_validates_with_a_fresh_network_per_fold() {
+    let (prepared, _) = iris(&[
+        ("epochs", "100"),
+        ("learning_rate", "0.01"),
+        ("early_stopping", "false"),
+    ]);
+    let mut asked = Vec::new();
+    let scores = block_on(cross_validate_net(&prepared, 3, Compute::Cpu, &mut |f| {
+        asked.push(f);
+        ControlFlow::Continue(())
+    }))
+    .unwrap();
+    assert_eq!(asked, [0, 1, 2]);
+    assert_eq!(scores.metric, "accuracy");
+    let accuracy = scores.headline();
+    assert_eq!(accuracy.len(), 3);
+    // Folds score different rows, so their accuracies are not all the same, and all are good.
+    assert!(accuracy.iter().all(|&a| a > 0.8), "{accuracy:?}");
+    assert!(accuracy.iter().any(|&a| a != accuracy[0]), "{accuracy:?}");
+    assert!(scores.summary().contains_key("f1_macro"));
+
+    let stopped = block_on(cross_validate_net(&prepared, 3, Compute::Cpu, &mut |f| {
+        if f == 1 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }));
+    assert_eq!(stopped.unwrap_err(), TrainError::Cancelled);
 }

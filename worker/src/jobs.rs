@@ -8,6 +8,7 @@ use std::ops::ControlFlow;
 use kiln_engine::artifact::Artifact;
 use kiln_engine::fit::{FamilyParams, FitTarget, finish, fit_model};
 use kiln_engine::models::Matrix;
+use kiln_engine::nn;
 use kiln_engine::train::{Family, Outcome, Prepared, TrainError, prepare};
 use kiln_engine::validate::cross_validate;
 use kiln_protocol::project::{CrossValidation, MeanStd, RunRecord, TrainSpec, TrainingHistory};
@@ -306,9 +307,11 @@ async fn run_spec(
     let started = Instant::now();
     let mut notes = Vec::new();
     let mut history = None;
+    let mut compute = None;
     let (outcome, device, fit_ms) = match config.family {
         Family::Mlp => {
             let network = nn_jobs::train(job_id, &prepared, spec, gpu, host).await?;
+            compute = Some(network.compute);
             notes = network.notes;
             history = Some(network.trained.history);
             let fit_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -328,15 +331,11 @@ async fn run_spec(
         }
     };
     notes.splice(0..0, outcome.artifact.recipe.notes.iter().cloned());
-    let cv = match (spec.cv_folds, config.family) {
-        (0 | 1, _) => None,
-        (_, Family::Mlp) => {
-            notes.push("cross-validation of neural networks is not available yet; the MLP was scored on the test rows only".into());
-            None
-        }
-        (k, _) => {
+    let cv = match spec.cv_folds {
+        0 | 1 => None,
+        k => {
             progress(1.0, format!("cross-validating ({k} folds)"), None, None);
-            let scores = cross_validate(&prepared, k as usize, &mut |f| {
+            let mut on_fold = |f: usize| {
                 progress(
                     f as f64 / f64::from(k),
                     format!("cross-validating: fold {} of {k}", f + 1),
@@ -344,7 +343,23 @@ async fn run_spec(
                     None,
                 );
                 ControlFlow::Continue(())
-            })?;
+            };
+            let scores = match compute {
+                Some(compute) => {
+                    let folds = k as usize;
+                    match nn::cross_validate_net(&prepared, folds, compute, &mut on_fold).await {
+                        Err(TrainError::Device(why)) if compute == nn::Compute::Gpu => {
+                            notes.push(format!(
+                                "Cross-validation went on on the CPU: the GPU failed ({why})."
+                            ));
+                            nn::cross_validate_net(&prepared, folds, nn::Compute::Cpu, &mut on_fold)
+                                .await?
+                        }
+                        other => other?,
+                    }
+                }
+                None => cross_validate(&prepared, k as usize, &mut on_fold)?,
+            };
             let (mean, std) = scores.mean_std();
             Some(CrossValidation {
                 metric: scores.metric.to_string(),

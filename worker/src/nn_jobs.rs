@@ -49,6 +49,8 @@ const BENCH_STEPS: usize = 5;
 
 pub struct Network {
     pub trained: Trained,
+    /// Where the run finished (cross-validation trains there too).
+    pub compute: Compute,
     pub device: String,
     pub notes: Vec<String>,
 }
@@ -148,6 +150,7 @@ pub async fn train(
     }
     Ok(Network {
         trained: conclude(prepared, checkpoint),
+        compute,
         device,
         notes,
     })

@@ -19,6 +19,7 @@ use kiln_protocol::rng::SplitMix64;
 
 pub use crate::fit::MlpParams;
 use crate::train::{Labels, Outcome, Prepared, TrainError, finish};
+use crate::validate::{CvScores, cv_metric, fold_prepared, folds};
 pub use trainer::{Checkpoint, Trainer};
 
 /// Where to train.
@@ -226,6 +227,31 @@ pub async fn train_net(
         .into_checkpoint()
         .ok_or_else(|| TrainError::Config("training ran no epoch".into()))?;
     Ok(conclude(prepared, &checkpoint))
+}
+
+/// k-fold cross-validation of a network: in every fold the recipe is refitted and a fresh
+/// network with the run's settings (early stopping included) trains on the fold's training rows
+/// only, then is scored on the fold's other rows. `on_fold(fold)` is asked before each fold.
+pub async fn cross_validate_net(
+    prepared: &Prepared,
+    k: usize,
+    compute: Compute,
+    on_fold: &mut dyn FnMut(usize) -> ControlFlow<()>,
+) -> Result<CvScores, TrainError> {
+    let params = NetParams::read(prepared)?;
+    let mut scores = Vec::new();
+    for (f, fold) in folds(prepared, k)?.iter().enumerate() {
+        if on_fold(f).is_break() {
+            return Err(TrainError::Cancelled);
+        }
+        let run = fold_prepared(prepared, fold)?;
+        let trained = train_net(&run, &params, compute, &mut |_| ControlFlow::Continue(())).await?;
+        scores.push(trained.outcome.evaluation.model.scalars());
+    }
+    Ok(CvScores {
+        metric: cv_metric(prepared),
+        folds: scores,
+    })
 }
 
 /// Runs a future to completion on the current thread (native callers of [`train_mlp`]).
