@@ -93,12 +93,19 @@ test("the automatic device benchmarks both, shows the figures, and the curves pa
   assert.ok(parseFloat(await page.textContent(byTestId("metric-accuracy"))) >= 85);
 });
 
-test("early stopping ends a long run and says which epoch's weights were kept", async () => {
+async function setFolds(page, k) {
+  await page.fill(byTestId("cv-folds"), String(k));
+  await page.locator(byTestId("cv-folds")).dispatchEvent("change");
+}
+
+test("early stopping ends a long run and says which epoch's weights were kept; the network cross-validates", async () => {
   const { page } = studio;
   await network(page, { device: "cpu", epochs: 3000, params: { learning_rate: "0.05", patience: "5" } });
+  await setFolds(page, 3);
   const before = await page.locator(byTestId("run-row")).count();
   await page.click(byTestId("train-button"));
   await waitForRun(page, before);
+  await setFolds(page, 0);
   await page.click(byTestId("nav-evaluate"));
   const epochs = Number(await page.getAttribute(byTestId("epoch-curves"), "data-epochs"));
   assert.ok(epochs < 3000, `stopped after ${epochs} epochs`);
@@ -106,6 +113,7 @@ test("early stopping ends a long run and says which epoch's weights were kept", 
   const kept = Number(stopped.match(/the weights of epoch (\d+) were kept/)[1]);
   assert.equal(kept + 5, epochs);
   assert.match(await page.textContent(byTestId("run-notes")), /Stopped after epoch \d+: early stopping/);
+  assert.match(await page.textContent(byTestId("run-cv")), /Cross-validation \(3 folds, recipe refitted in each\): accuracy 0\.\d+ ± 0\.\d+/);
 });
 
 test("a GPU lost mid-run hands training to the CPU from the last finished epoch", async () => {

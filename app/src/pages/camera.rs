@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::pages::images::{describe, save};
+use crate::pages::images::{describe, save, wait_ms};
 use crate::pixels;
 use crate::state::use_studio;
 use crate::store::NewImage;
@@ -40,15 +40,6 @@ fn stop(stream: &web_sys::MediaStream) {
             track.stop();
         }
     }
-}
-
-async fn wait_ms(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
 }
 
 #[component]

@@ -102,11 +102,11 @@ fn from_folder(files: Vec<web_sys::File>, typed: &str) -> Gathered {
     (images, skipped)
 }
 
-/// Lets the page draw between chunks of work on the main thread.
-async fn breathe() {
+/// Waits `ms` milliseconds (0: lets the page draw between chunks of work).
+pub(crate) async fn wait_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback(&resolve);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     });
     let _ = JsFuture::from(promise).await;
@@ -149,7 +149,7 @@ async fn from_zip(file: &web_sys::File, typed: &str) -> Result<Gathered, String>
             blob,
         });
         if i % 200 == 199 {
-            breathe().await;
+            wait_ms(0).await;
         }
     }
     Ok((images, skipped))
