@@ -36,8 +36,10 @@ async function addClass(page, name, horizontal, n) {
   await page.waitForSelector(`${byTestId("image-class-count")}[data-class="${name}"][data-count="${n}"]`);
 }
 
-async function trainCnn(page) {
+async function trainCnn(page, { folds = 0 } = {}) {
   await page.click(byTestId("nav-train"));
+  await page.fill(byTestId("cv-folds"), String(folds));
+  await page.locator(byTestId("cv-folds")).dispatchEvent("change");
   const before = await page.locator(byTestId("run-row")).count();
   await page.selectOption(byTestId("model-select"), "cnn");
   await page.selectOption(byTestId("device-select"), "cpu");
@@ -119,13 +121,15 @@ test("the image classifier, registered and embedded on another site, classifies 
   }
 });
 
-test("after a reload the images are still in the browser and train again", async () => {
+test("after a reload the images are still in the browser and train again, cross-validated", async () => {
   const { page } = studio;
   await page.reload();
   await page.waitForSelector(`${byTestId("image-class-count")}[data-class="vertical"][data-count="24"]`);
-  await trainCnn(page);
+  await trainCnn(page, { folds: 3 });
   assert.equal(await page.locator(byTestId("run-row")).count(), 2);
   assert.match(await page.locator(byTestId("run-device")).first().textContent(), /^CPU/);
+  await page.click(byTestId("nav-evaluate"));
+  assert.match(await page.textContent(byTestId("run-cv")), /Cross-validation \(3 folds, a fresh network in each\): accuracy [01]\.\d+ ± 0\.\d+/);
 });
 
 test("a zip or a folder with one subfolder per class, and webcam pictures, add images", async () => {

@@ -13,7 +13,7 @@ use kiln_engine::models::cnn::ImageShape;
 use kiln_engine::train::{Family, Task, TrainConfig};
 
 use crate::report;
-use crate::train::{TrainArgs, read_params, train_mlp};
+use crate::train::{TrainArgs, cross_validate_network, read_params, train_mlp};
 
 const EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "bmp"];
 
@@ -141,6 +141,10 @@ pub fn train(args: &TrainArgs, dir: &Path) -> anyhow::Result<()> {
     let (model, curve, history, device) = train_mlp(&prepared, args.device)?;
     let fit_seconds = started.elapsed().as_secs_f64();
     let outcome = finish(&prepared, model, curve);
+    let cv = match args.cv {
+        None | Some(0 | 1) => None,
+        Some(k) => Some(cross_validate_network(&prepared, k as usize, args.device)?),
+    };
     if let Some(out) = &args.out {
         std::fs::write(out, outcome.artifact.encode()?)
             .with_context(|| format!("cannot write {}", out.display()))?;
@@ -150,7 +154,7 @@ pub fn train(args: &TrainArgs, dir: &Path) -> anyhow::Result<()> {
         predict_seconds: 0.0,
     };
     if args.json {
-        let mut json = report::json(&prepared, &outcome, None, timing);
+        let mut json = report::json(&prepared, &outcome, cv.as_ref(), timing);
         json["device"] = serde_json::json!(device);
         json["history"] = serde_json::to_value(&history)?;
         json["images"] = serde_json::json!({
@@ -168,7 +172,7 @@ pub fn train(args: &TrainArgs, dir: &Path) -> anyhow::Result<()> {
             params.shape.size,
             params.shape.channels
         );
-        report::print(&prepared, &outcome, None, timing);
+        report::print(&prepared, &outcome, cv.as_ref(), timing);
         report::print_history(&history, &device);
     }
     Ok(())

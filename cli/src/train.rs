@@ -75,7 +75,7 @@ pub struct TrainArgs {
     split_column: Option<String>,
     /// Also cross-validate with K folds of the training rows (the recipe refitted in each).
     #[arg(long, value_name = "K")]
-    cv: Option<u32>,
+    pub cv: Option<u32>,
     /// A hyperparameter, e.g. `--param max_depth=6`; repeat for more.
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
@@ -241,7 +241,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let cv = match args.cv {
         None | Some(0 | 1) => None,
         Some(k) if family == Family::Mlp => {
-            Some(cross_validate_mlp(&prepared, k as usize, args.device)?)
+            Some(cross_validate_network(&prepared, k as usize, args.device)?)
         }
         Some(k) => Some(cross_validate(&prepared, k as usize, &mut |_| {
             std::ops::ControlFlow::Continue(())
@@ -302,7 +302,7 @@ fn compute_for(device: DeviceArg) -> anyhow::Result<kiln_engine::nn::Compute> {
 
 /// k-fold cross-validation of the network on `device` (a fresh network per fold).
 #[cfg(feature = "nn")]
-fn cross_validate_mlp(
+pub fn cross_validate_network(
     prepared: &Prepared,
     k: usize,
     device: DeviceArg,
@@ -316,7 +316,7 @@ fn cross_validate_mlp(
 }
 
 #[cfg(not(feature = "nn"))]
-fn cross_validate_mlp(
+pub fn cross_validate_network(
     _: &Prepared,
     _: usize,
     _: DeviceArg,

@@ -120,10 +120,18 @@ fn a_cnn_trains_on_a_folder_of_images_and_predicts_files() {
         model.to_str().unwrap(),
         "--param",
         "epochs=12",
+        "--cv",
+        "2",
     ];
     args.extend(CNN);
     let r: Value = serde_json::from_str(&ok(&args)).unwrap();
     assert_eq!(r["images"]["count"], 60);
+    assert_eq!(r["cv_folds"], 2);
+    assert!(
+        r["cv"]["accuracy"]["mean"].as_f64().unwrap() > 0.5,
+        "{}",
+        r["cv"]
+    );
     assert_eq!(r["n_test"], 12);
     assert_eq!(r["classes"], serde_json::json!(["horizontal", "vertical"]));
     assert_eq!(r["history"]["epochs"].as_array().unwrap().len(), 12);

@@ -273,7 +273,31 @@ pub fn cv_metric(prepared: &Prepared) -> &'static str {
 /// target's scale refitted on them) and its other rows are the holdout. For models trained from
 /// a whole `Prepared` (the networks); the other families cross-validate without the copy.
 pub fn fold_prepared(prepared: &Prepared, fold: &Split) -> Result<Prepared, TrainError> {
-    let (recipe, x_train, x_holdout) = fit_fold(prepared, fold)?;
+    let (recipe, x_train, x_holdout) = if prepared.frame.columns.is_empty() {
+        // Images: the rows are the pixel values themselves, with no recipe to refit; each fold
+        // takes its rows from the run's training matrix.
+        let width = prepared.width();
+        let at: HashMap<usize, usize> = prepared
+            .split
+            .train
+            .iter()
+            .enumerate()
+            .map(|(position, &row)| (row, position))
+            .collect();
+        let gather = |rows: &[usize]| -> Vec<f64> {
+            rows.iter()
+                .filter_map(|row| at.get(row))
+                .flat_map(|&p| prepared.x_train[p * width..(p + 1) * width].iter().copied())
+                .collect()
+        };
+        (
+            prepared.recipe.clone(),
+            gather(&fold.train),
+            gather(&fold.holdout),
+        )
+    } else {
+        fit_fold(prepared, fold)?
+    };
     Ok(Prepared {
         config: prepared.config.clone(),
         frame: prepared.frame.clone(),

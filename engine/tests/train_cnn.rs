@@ -8,8 +8,11 @@ use std::ops::ControlFlow;
 use kiln_engine::artifact::Artifact;
 use kiln_engine::images::ImageSet;
 use kiln_engine::models::cnn::ImageShape;
-use kiln_engine::nn::{Compute, NetParams, NnData, Trainer, block_on, train_net};
+use kiln_engine::nn::{
+    Compute, NetParams, NnData, Trainer, block_on, cross_validate_net, train_net,
+};
 use kiln_engine::train::{Family, Task, TrainConfig};
+use kiln_engine::validate::{fold_prepared, folds};
 
 const SIZE: usize = 8;
 
@@ -137,4 +140,29 @@ fn image_sets_that_cannot_train_say_why() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("filters") && e.contains("halving"), "{e}");
+}
+
+#[test]
+fn a_cnn_cross_validates_on_folds_of_its_training_images() {
+    let prepared = bars(120)
+        .prepare(&config(&[("epochs", "12"), ("early_stopping", "false")]))
+        .unwrap();
+    let scores = block_on(cross_validate_net(&prepared, 3, Compute::Cpu, &mut |_| {
+        ControlFlow::Continue(())
+    }))
+    .unwrap();
+    let accuracy = scores.headline();
+    assert_eq!(accuracy.len(), 3);
+    // Each fold scores its own third of the 96 training images and learns the bars.
+    assert!(accuracy.iter().all(|&a| a >= 0.8), "{accuracy:?}");
+    // The folds' holdouts cover the 96 training images once, with their pixels.
+    let folds = folds(&prepared, 3).unwrap();
+    let mut scored = 0;
+    for fold in &folds {
+        let run = fold_prepared(&prepared, fold).unwrap();
+        assert_eq!(run.x_holdout.len(), fold.holdout.len() * 64);
+        assert_eq!(run.x_train.len(), fold.train.len() * 64);
+        scored += fold.holdout.len();
+    }
+    assert_eq!(scored, prepared.split.train.len());
 }

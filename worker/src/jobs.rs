@@ -194,13 +194,31 @@ async fn train_images(
             }
         ),
     );
+    let fit_ms = fitting.elapsed().as_secs_f64() * 1000.0;
+    let post = host.post;
+    let cv = cross_validation(
+        &prepared,
+        spec.cv_folds,
+        Some(network.compute),
+        &mut notes,
+        &|fraction, phase| {
+            post(WorkerEvent::Progress {
+                job_id,
+                fraction,
+                phase,
+                loss: None,
+                device: None,
+            })
+        },
+    )
+    .await?;
     let ran = Ran {
-        fit_ms: fitting.elapsed().as_secs_f64() * 1000.0,
+        fit_ms,
         history: Some(network.trained.history),
         outcome: network.trained.outcome,
         device: network.device,
         notes,
-        cv: None,
+        cv,
         prepared,
     };
     record(job_id, spec, started, ran)
@@ -331,49 +349,14 @@ async fn run_spec(
         }
     };
     notes.splice(0..0, outcome.artifact.recipe.notes.iter().cloned());
-    let cv = match spec.cv_folds {
-        0 | 1 => None,
-        k => {
-            progress(1.0, format!("cross-validating ({k} folds)"), None, None);
-            let mut on_fold = |f: usize| {
-                progress(
-                    f as f64 / f64::from(k),
-                    format!("cross-validating: fold {} of {k}", f + 1),
-                    None,
-                    None,
-                );
-                ControlFlow::Continue(())
-            };
-            let scores = match compute {
-                Some(compute) => {
-                    let folds = k as usize;
-                    match nn::cross_validate_net(&prepared, folds, compute, &mut on_fold).await {
-                        Err(TrainError::Device(why)) if compute == nn::Compute::Gpu => {
-                            notes.push(format!(
-                                "Cross-validation went on on the CPU: the GPU failed ({why})."
-                            ));
-                            nn::cross_validate_net(&prepared, folds, nn::Compute::Cpu, &mut on_fold)
-                                .await?
-                        }
-                        other => other?,
-                    }
-                }
-                None => cross_validate(&prepared, k as usize, &mut on_fold)?,
-            };
-            let (mean, std) = scores.mean_std();
-            Some(CrossValidation {
-                metric: scores.metric.to_string(),
-                folds: scores.headline(),
-                mean,
-                std,
-                summary: scores
-                    .summary()
-                    .into_iter()
-                    .map(|(k, (mean, std))| (k, MeanStd { mean, std }))
-                    .collect(),
-            })
-        }
-    };
+    let cv = cross_validation(
+        &prepared,
+        spec.cv_folds,
+        compute,
+        &mut notes,
+        &|f, phase| progress(f, phase, None, None),
+    )
+    .await?;
     Ok(Ran {
         prepared,
         outcome,
@@ -383,6 +366,54 @@ async fn run_spec(
         fit_ms,
         history,
     })
+}
+
+/// k-fold cross-validation of the run (none for fewer than two folds). A network (`compute`
+/// set) trains a fresh copy per fold on its run's device, or on the CPU if the GPU fails.
+async fn cross_validation(
+    prepared: &Prepared,
+    k: u32,
+    compute: Option<nn::Compute>,
+    notes: &mut Vec<String>,
+    progress: &dyn Fn(f64, String),
+) -> Result<Option<CrossValidation>, TrainError> {
+    if k < 2 {
+        return Ok(None);
+    }
+    progress(1.0, format!("cross-validating ({k} folds)"));
+    let mut on_fold = |f: usize| {
+        progress(
+            f as f64 / f64::from(k),
+            format!("cross-validating: fold {} of {k}", f + 1),
+        );
+        ControlFlow::Continue(())
+    };
+    let folds = k as usize;
+    let scores = match compute {
+        Some(compute) => match nn::cross_validate_net(prepared, folds, compute, &mut on_fold).await
+        {
+            Err(TrainError::Device(why)) if compute == nn::Compute::Gpu => {
+                notes.push(format!(
+                    "Cross-validation went on on the CPU: the GPU failed ({why})."
+                ));
+                nn::cross_validate_net(prepared, folds, nn::Compute::Cpu, &mut on_fold).await?
+            }
+            other => other?,
+        },
+        None => cross_validate(prepared, folds, &mut on_fold)?,
+    };
+    let (mean, std) = scores.mean_std();
+    Ok(Some(CrossValidation {
+        metric: scores.metric.to_string(),
+        folds: scores.headline(),
+        mean,
+        std,
+        summary: scores
+            .summary()
+            .into_iter()
+            .map(|(k, (mean, std))| (k, MeanStd { mean, std }))
+            .collect(),
+    }))
 }
 
 fn prediction(p: kiln_engine::artifact::Prediction) -> Prediction {

@@ -97,7 +97,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
             </p>
             {params}
             <p class="hint" data-testid="run-provenance">{provenance}</p>
-            {run.cv.clone().map(|cv| view! { <CvSummary cv=cv /> })}
+            {run.cv.clone().map(|cv| view! { <CvSummary cv=cv images=run.model.images() /> })}
             {run.recipe.clone().map(|r| view! {
                 <details data-testid="run-recipe">
                     <summary>{format!("Recipe ({} steps)", r.steps.len())}</summary>
@@ -143,10 +143,15 @@ fn provenance(run: &RunRecord) -> String {
 
 /// Every metric's mean ± standard deviation over the folds, under the headline line.
 #[component]
-fn CvSummary(cv: CrossValidation) -> impl IntoView {
+fn CvSummary(cv: CrossValidation, images: bool) -> impl IntoView {
     let line = format!(
-        "Cross-validation ({} folds, recipe refitted in each): {} {:.3} ± {:.3} (folds: {})",
+        "Cross-validation ({} folds, {}): {} {:.3} ± {:.3} (folds: {})",
         cv.folds.len(),
+        if images {
+            "a fresh network in each"
+        } else {
+            "recipe refitted in each"
+        },
         cv.metric,
         cv.mean,
         cv.std,
