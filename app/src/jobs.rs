@@ -309,7 +309,7 @@ pub fn image_spec(studio: Studio, options: &RunOptions) -> TrainSpec {
         holdout: options.holdout,
         epochs: 30,
         split: SplitSpec::Auto,
-        cv_folds: 0,
+        cv_folds: options.cv_folds,
         recipe: None,
         params: options.params_for(ModelKind::Cnn),
     }
