@@ -278,7 +278,12 @@ pub fn format_value(v: f64) -> String {
 
 /// FNV-1a 64-bit: a fast, stable fingerprint for lineage (not a security hash).
 pub fn fingerprint(bytes: &[u8]) -> String {
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+    fingerprint_of(bytes.iter().copied())
+}
+
+/// [`fingerprint`] of bytes produced one at a time (no copy of a large input is needed).
+pub fn fingerprint_of(bytes: impl Iterator<Item = u8>) -> String {
+    let hash = bytes.fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     });
     format!("{hash:016x}")

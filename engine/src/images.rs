@@ -3,7 +3,7 @@
 //! run whose rows are images: each row is the image's values (`[channels, size, size]`, 0 to 1),
 //! so splitting, scoring and the artifact work as for tables.
 
-use crate::artifact::fingerprint;
+use crate::artifact::fingerprint_of;
 use crate::data::Frame;
 use crate::models::cnn::ImageShape;
 use crate::recipe::FittedRecipe;
@@ -97,12 +97,12 @@ impl ImageSet {
             notes: Vec::new(),
             keep_missing: false,
         };
-        let bytes: Vec<u8> = self
-            .labels
-            .iter()
-            .flat_map(|l| l.bytes().chain([0]))
-            .chain(self.values.iter().flat_map(|v| v.to_le_bytes()))
-            .collect();
+        let data_hash = fingerprint_of(
+            self.labels
+                .iter()
+                .flat_map(|l| l.bytes().chain([0]))
+                .chain(self.values.iter().flat_map(|v| v.to_le_bytes())),
+        );
         Ok(Prepared {
             config: config.clone(),
             frame: Frame {
@@ -117,7 +117,7 @@ impl ImageSet {
             split,
             recipe,
             recipe_spec: Default::default(),
-            data_hash: fingerprint(&bytes),
+            data_hash,
         })
     }
 }

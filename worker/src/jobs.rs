@@ -176,6 +176,9 @@ async fn train_images(
         .await
         .map_err(TrainError::Config)?;
     let prepared = set.prepare(&config)?;
+    // The run's matrices hold the pixels now; the decoded set can go before training.
+    let count = set.len();
+    drop(set);
     let fitting = Instant::now();
     let network = nn_jobs::train(job_id, &prepared, spec, gpu, host).await?;
     let mut notes = network.notes;
@@ -183,7 +186,7 @@ async fn train_images(
         0,
         format!(
             "{} images of {} classes, resized to {}×{} ({})",
-            set.len(),
+            count,
             prepared.n_outputs(),
             params.shape.size,
             params.shape.size,
