@@ -93,7 +93,6 @@ fn an_mlp_reports_its_settings_every_epoch_and_cross_validation() {
     assert_eq!(r["cv_folds"], 3);
     let cv_accuracy = r["cv"]["accuracy"]["mean"].as_f64().unwrap();
     assert!(cv_accuracy > 0.7 && cv_accuracy <= 1.0, "{cv_accuracy}");
-    assert!(r["cv"]["accuracy"]["std"].as_f64().unwrap() >= 0.0);
     assert_eq!(r["params"]["hidden"], "16x8");
     let history = &r["history"];
     assert_eq!(history["metric"], "accuracy");

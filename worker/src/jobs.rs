@@ -98,24 +98,12 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
             job_id,
             artifact,
             rows,
-        } => match predict(artifact, &rows) {
-            Ok(predictions) => WorkerEvent::Predicted {
-                job_id,
-                predictions,
-            },
-            Err(error) => WorkerEvent::Failed { job_id, error },
-        },
+        } => predicted(job_id, predict(artifact, &rows)),
         WorkerRequest::PredictImage {
             job_id,
             artifact,
             rgba,
-        } => match predict_image(artifact, &rgba) {
-            Ok(prediction) => WorkerEvent::Predicted {
-                job_id,
-                predictions: vec![prediction],
-            },
-            Err(error) => WorkerEvent::Failed { job_id, error },
-        },
+        } => predicted(job_id, predict_image(artifact, &rgba).map(|p| vec![p])),
         // Steering is applied by the message handler as it arrives; nothing to run.
         WorkerRequest::Control { .. } => return,
     };
@@ -417,6 +405,19 @@ async fn cross_validation(
             .map(|(k, (mean, std))| (k, MeanStd { mean, std }))
             .collect(),
     }))
+}
+
+fn predicted(
+    job_id: u64,
+    result: Result<Vec<Prediction>, kiln_protocol::worker::JobError>,
+) -> WorkerEvent {
+    match result {
+        Ok(predictions) => WorkerEvent::Predicted {
+            job_id,
+            predictions,
+        },
+        Err(error) => WorkerEvent::Failed { job_id, error },
+    }
 }
 
 fn prediction(p: kiln_engine::artifact::Prediction) -> Prediction {

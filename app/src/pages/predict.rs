@@ -64,13 +64,21 @@ pub fn PredictForm(artifact: Arc<serde_json::Value>, fields: Vec<InputField>) ->
             <h3>"Try it"</h3>
             <div class="fields">{inputs}</div>
             <button type="submit" class="primary" data-testid="predict-button">"Predict"</button>
-            <Show when=move || result.get().is_some()>
-                <p class="prediction">
-                    "Prediction: " <strong data-testid="prediction-label">{move || result.get().unwrap_or_default()}</strong>
-                    <span class="probabilities" data-testid="prediction-detail">" " {move || detail.get()}</span>
-                </p>
-            </Show>
+            <PredictionLine result=result detail=detail />
         </form>
+    }
+}
+
+/// The last prediction's label and details, once there is one.
+#[component]
+fn PredictionLine(result: RwSignal<Option<String>>, detail: RwSignal<String>) -> impl IntoView {
+    view! {
+        <Show when=move || result.get().is_some()>
+            <p class="prediction">
+                "Prediction: " <strong data-testid="prediction-label">{move || result.get().unwrap_or_default()}</strong>
+                <span class="probabilities" data-testid="prediction-detail">" " {move || detail.get()}</span>
+            </p>
+        </Show>
     }
 }
 
@@ -157,12 +165,7 @@ pub fn ImagePredict(artifact: Arc<serde_json::Value>, size: u32) -> impl IntoVie
                 <input type="file" accept="image/*" data-testid="predict-image" on:change=chosen style="display: none" />
             </label>
             {move || preview.get().map(|src| view! { <img src=src alt="The picture tried" style="max-width: 8rem; display: block;" /> })}
-            <Show when=move || result.get().is_some()>
-                <p class="prediction">
-                    "Prediction: " <strong data-testid="prediction-label">{move || result.get().unwrap_or_default()}</strong>
-                    <span class="probabilities" data-testid="prediction-detail">" " {move || detail.get()}</span>
-                </p>
-            </Show>
+            <PredictionLine result=result detail=detail />
         </div>
     }
 }
