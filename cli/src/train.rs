@@ -344,6 +344,6 @@ pub fn train_mlp(prepared: &Prepared, device: DeviceArg) -> anyhow::Result<Netwo
 }
 
 #[cfg(not(feature = "nn"))]
-fn train_mlp(_: &Prepared, _: DeviceArg) -> anyhow::Result<Network> {
+pub fn train_mlp(_: &Prepared, _: DeviceArg) -> anyhow::Result<Network> {
     bail!("this kiln was built without neural networks; rebuild with `--features nn`")
 }

@@ -299,6 +299,11 @@ fn sync_bodies_round_trip_with_snake_case_stages() {
         public_id: "abc".into(),
         public_path: "/api/public/models/abc".into(),
         created_at_ms: 5,
+        metrics: BTreeMap::from([("accuracy".to_string(), 0.9)]),
+        lineage: kiln_protocol::sync::VersionLineage {
+            data_hash: "ff".into(),
+            ..Default::default()
+        },
     };
     assert_eq!(round_trip(&info)["stage"], "production");
     round_trip(&Credentials {
@@ -313,6 +318,7 @@ fn sync_bodies_round_trip_with_snake_case_stages() {
         error: ApiErrorBody {
             kind: "conflict".into(),
             message: "changed elsewhere".into(),
+            field: None,
         },
     };
     assert_eq!(round_trip(&error)["error"]["kind"], "conflict");

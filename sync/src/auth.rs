@@ -5,16 +5,15 @@ use std::sync::OnceLock;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use axum::routing::{delete, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use kiln_protocol::sync::{Credentials, Session};
-use rusqlite::{Connection, OptionalExtension, params};
+use kiln_protocol::sync::{Credentials, IssuedToken, NewToken, Session, TokenInfo};
 use sha2::{Digest, Sha256};
 
-use crate::db::{AppState, is_unique_violation, now_ms};
+use crate::db::{AppState, now_ms};
 use crate::error::SyncError;
 use crate::extract::ApiJson;
 
@@ -22,6 +21,8 @@ const MIN_PASSWORD_CHARS: usize = 8;
 const MAX_PASSWORD_BYTES: usize = 1024;
 const WRONG_CREDENTIALS: &str = "wrong username or password";
 const TOO_MANY_FAILURES: &str = "too many failed logins; wait 15 minutes";
+const SESSION_LABEL: &str = "session";
+const MAX_LABEL_CHARS: usize = 64;
 
 /// How long a session token stays valid after it is issued: 30 days, in milliseconds.
 pub(crate) const TOKEN_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
@@ -32,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/signup", post(signup))
         .route("/login", post(login))
         .route("/session", delete(logout))
+        .route("/tokens", get(list_tokens).post(new_token))
+        .route("/tokens/{id}", delete(revoke_token))
 }
 
 /// The account a request is authenticated as, from `Authorization: Bearer <token>`.
@@ -39,62 +42,56 @@ pub fn routes() -> Router<AppState> {
 pub struct AuthUser {
     pub id: i64,
     pub username: String,
-    /// SHA-256 (hex) of the bearer token the request came with.
-    pub(crate) token_hash: String,
+    /// Id of the bearer token the request came with.
+    pub(crate) token_id: i64,
 }
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = SyncError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, SyncError> {
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        let token = bearer(parts)?.ok_or_else(|| {
             SyncError::Unauthorized("sign in first: missing `Authorization: Bearer` header".into())
         })?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                SyncError::Unauthorized(
-                    "the `Authorization` header must be `Bearer <token>`".into(),
-                )
-            })?;
         let token_hash = sha256_hex(token.as_bytes());
         let found = state
-            .run(move |conn| {
-                conn.query_row(
-                    "SELECT u.id, u.username, t.expires_at_ms
-                     FROM tokens t JOIN users u ON u.id = t.user_id
-                     WHERE t.token_hash = ?1",
-                    params![token_hash],
-                    |row| {
-                        let user = AuthUser {
-                            id: row.get(0)?,
-                            username: row.get(1)?,
-                            token_hash: token_hash.clone(),
-                        };
-                        Ok((user, row.get::<_, i64>(2)?))
-                    },
-                )
-                .optional()
-                .map_err(SyncError::from)
-            })
+            .run(move |store| store.find_token(&token_hash))
             .await?;
         match found {
             None => Err(SyncError::Unauthorized(
                 "this session is not valid (it may have been logged out); log in again".into(),
             )),
-            Some((_, expires_at_ms)) if expires_at_ms <= now_ms() => Err(SyncError::Unauthorized(
+            Some(owner) if owner.expires_at_ms <= now_ms() => Err(SyncError::Unauthorized(
                 "your session has expired; log in again".into(),
             )),
-            Some((user, _)) => Ok(user),
+            Some(owner) => Ok(AuthUser {
+                id: owner.user_id,
+                username: owner.username,
+                token_id: owner.token_id,
+            }),
         }
     }
+}
+
+/// The bearer token of a request, if it has an `Authorization` header; an error when the
+/// header is not `Bearer <token>`.
+pub(crate) fn bearer(parts: &Parts) -> Result<Option<String>, SyncError> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| Some(t.to_owned()))
+        .ok_or_else(|| {
+            SyncError::Unauthorized("the `Authorization` header must be `Bearer <token>`".into())
+        })
 }
 
 async fn signup(
@@ -105,28 +102,15 @@ async fn signup(
     validate_password(&creds.password)?;
     let Credentials { username, password } = creds;
     let hash = blocking(move || hash_password(&password)).await?;
-    let session = state
-        .run(move |conn| {
-            let tx = conn.transaction()?;
-            let inserted = tx.execute(
-                "INSERT INTO users (username, password_hash, created_at_ms) VALUES (?1, ?2, ?3)",
-                params![username, hash, now_ms()],
-            );
-            match inserted {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(SyncError::Conflict(format!(
-                        "the username `{username}` is taken; pick another"
-                    )));
-                }
-                Err(e) => return Err(e.into()),
-            }
-            let token = issue_token(&tx, tx.last_insert_rowid())?;
-            tx.commit()?;
-            Ok(Session { username, token })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(session)))
+    let name = username.clone();
+    let user_id = state
+        .run(move |store| store.create_user(&name, &hash, now_ms()))
+        .await?
+        .ok_or_else(|| {
+            SyncError::Conflict(format!("the username `{username}` is taken; pick another"))
+        })?;
+    let (_, token, _) = issue_token(&state, user_id, SESSION_LABEL).await?;
+    Ok((StatusCode::CREATED, Json(Session { username, token })))
 }
 
 async fn login(
@@ -146,43 +130,94 @@ async fn login(
         SyncError::Unauthorized(WRONG_CREDENTIALS.into())
     };
     let lookup = username.clone();
-    let user: Option<(i64, String)> = state
-        .run(move |conn| {
-            conn.query_row(
-                "SELECT id, password_hash FROM users WHERE username = ?1",
-                params![lookup],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(SyncError::from)
-        })
-        .await?;
-    let Some((user_id, stored)) = user else {
+    let user = state.run(move |store| store.find_user(&lookup)).await?;
+    let Some(user) = user else {
         // Spend the same time as a real check so that response times do not reveal which
         // usernames exist.
         let _ = blocking(move || verify_password(&password, dummy_hash())).await;
         return Err(failed(&state, &username));
     };
+    let stored = user.password_hash;
     if !blocking(move || verify_password(&password, &stored)).await? {
         return Err(failed(&state, &username));
     }
     state.login_throttle().reset(&username);
-    let token = state.run(move |conn| issue_token(conn, user_id)).await?;
+    let (_, token, _) = issue_token(&state, user.id, SESSION_LABEL).await?;
     Ok(Json(Session { username, token }))
 }
 
 /// Logs out: revokes the token the request was made with. Other sessions stay valid.
 async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, SyncError> {
     state
-        .run(move |conn| {
-            conn.execute(
-                "DELETE FROM tokens WHERE token_hash = ?1 AND user_id = ?2",
-                params![user.token_hash, user.id],
-            )?;
-            Ok(())
-        })
+        .run(move |store| store.delete_token(user.id, user.token_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The account's tokens that have not expired, newest first.
+async fn list_tokens(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<TokenInfo>>, SyncError> {
+    let current = user.token_id;
+    let tokens = state
+        .run(move |store| store.list_tokens(user.id, now_ms()))
+        .await?;
+    Ok(Json(
+        tokens
+            .into_iter()
+            .map(|t| TokenInfo {
+                id: t.id,
+                label: t.label,
+                created_at_ms: t.created_at_ms,
+                expires_at_ms: t.expires_at_ms,
+                current: t.id == current,
+            })
+            .collect(),
+    ))
+}
+
+/// A further token for the account, e.g. for a script.
+async fn new_token(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<NewToken>,
+) -> Result<(StatusCode, Json<IssuedToken>), SyncError> {
+    let label = body.label.trim().to_owned();
+    if !(1..=MAX_LABEL_CHARS).contains(&label.chars().count()) {
+        return Err(SyncError::InvalidField {
+            field: "label".into(),
+            message: format!("`label` must be 1 to {MAX_LABEL_CHARS} characters long"),
+        });
+    }
+    let (id, token, expires_at_ms) = issue_token(&state, user.id, &label).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedToken {
+            id,
+            label,
+            token,
+            expires_at_ms,
+        }),
+    ))
+}
+
+/// Revokes one of the account's tokens (it stops working at once).
+async fn revoke_token(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, SyncError> {
+    if state
+        .run(move |store| store.delete_token(user.id, id))
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(SyncError::NotFound(format!(
+            "your account has no token with id {id}"
+        )))
+    }
 }
 
 /// Runs CPU-heavy work (password hashing) on the blocking thread pool.
@@ -196,56 +231,59 @@ where
         .map_err(|e| SyncError::Internal(format!("password task failed: {e}")))?
 }
 
-/// Creates a new session token for `user_id`, valid for [`TOKEN_TTL_MS`]; only its SHA-256
-/// is stored. The user's expired tokens are deleted on the way.
-fn issue_token(conn: &Connection, user_id: i64) -> Result<String, SyncError> {
+/// Creates a new token for `user_id`, valid for [`TOKEN_TTL_MS`]; only its SHA-256 is
+/// stored. Returns its id, the token and when it expires.
+async fn issue_token(
+    state: &AppState,
+    user_id: i64,
+    label: &str,
+) -> Result<(i64, String, i64), SyncError> {
     let token = random_hex::<32>()?;
+    let hash = sha256_hex(token.as_bytes());
+    let label = label.to_owned();
     let now = now_ms();
-    conn.execute(
-        "DELETE FROM tokens WHERE user_id = ?1 AND expires_at_ms <= ?2",
-        params![user_id, now],
-    )?;
-    conn.execute(
-        "INSERT INTO tokens (token_hash, user_id, created_at_ms, expires_at_ms)
-         VALUES (?1, ?2, ?3, ?4)",
-        params![
-            sha256_hex(token.as_bytes()),
-            user_id,
-            now,
-            now.saturating_add(TOKEN_TTL_MS)
-        ],
-    )?;
-    Ok(token)
+    let expires = now.saturating_add(TOKEN_TTL_MS);
+    let id = state
+        .run(move |store| store.insert_token(user_id, &hash, &label, now, expires))
+        .await?;
+    Ok((id, token, expires))
 }
 
 fn validate_username(name: &str) -> Result<(), SyncError> {
     let len = name.chars().count();
     if !(3..=32).contains(&len) {
-        return Err(SyncError::InvalidInput(format!(
-            "username must be 3 to 32 characters long (got {len})"
-        )));
+        return Err(SyncError::InvalidField {
+            field: "username".into(),
+            message: format!("username must be 3 to 32 characters long (got {len})"),
+        });
     }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-'))
     {
-        return Err(SyncError::InvalidInput(format!(
-            "username may only contain lowercase letters a-z, digits, `_` and `-` (found {bad:?})"
-        )));
+        return Err(SyncError::InvalidField {
+            field: "username".into(),
+            message: format!(
+                "username may only contain lowercase letters a-z, digits, `_` and `-` (found \
+                 {bad:?})"
+            ),
+        });
     }
     Ok(())
 }
 
 fn validate_password(password: &str) -> Result<(), SyncError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(SyncError::InvalidInput(format!(
-            "password must be at least {MIN_PASSWORD_CHARS} characters long"
-        )));
+        return Err(SyncError::InvalidField {
+            field: "password".into(),
+            message: format!("password must be at least {MIN_PASSWORD_CHARS} characters long"),
+        });
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(SyncError::InvalidInput(format!(
-            "password must be at most {MAX_PASSWORD_BYTES} bytes long"
-        )));
+        return Err(SyncError::InvalidField {
+            field: "password".into(),
+            message: format!("password must be at most {MAX_PASSWORD_BYTES} bytes long"),
+        });
     }
     Ok(())
 }

@@ -1,66 +1,42 @@
-//! SQLite storage: the connection pool and running queries off the async runtime (the schema
-//! is in `schema`).
+//! The service's shared state: the store, and the in-memory guards against abuse.
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use r2d2::{Pool, PooledConnection};
-use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::Connection;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::SyncError;
-use crate::schema::migrate;
+use crate::limits::{Limits, RateLimits};
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
 use crate::throttle::LoginThrottle;
 
-/// A pooled SQLite connection.
-pub type Conn = PooledConnection<SqliteConnectionManager>;
-
-/// How long a connection waits for a lock held by another before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Most connections the pool keeps open.
-const POOL_SIZE: u32 = 8;
-
-/// Shared state of the service: a pool of connections to one SQLite file, and the recent
-/// failed logins (kept in memory only).
-#[derive(Clone)]
+/// Shared state of the service: the store, recent failed logins and request rates (kept in
+/// memory only), and the configured limits.
+#[derive(Clone, Debug)]
 pub struct AppState {
-    pool: Pool<SqliteConnectionManager>,
+    store: Arc<dyn Store>,
     login_throttle: Arc<LoginThrottle>,
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("connections", &self.pool.state().connections)
-            .finish()
-    }
+    rates: Arc<RateLimits>,
 }
 
 impl AppState {
-    /// Opens (creating if missing) the SQLite database at `path`, with its parent folder and
-    /// schema, in WAL mode with foreign keys on.
+    /// A service over `store` with `limits`.
+    pub fn new(store: Arc<dyn Store>, limits: &Limits) -> AppState {
+        AppState {
+            store,
+            login_throttle: Arc::default(),
+            rates: Arc::new(RateLimits::new(limits)),
+        }
+    }
+
+    /// Opens (creating if missing) the SQLite database at `path`, with the default limits.
     ///
     /// This does blocking I/O; call it before starting the server or from `spawn_blocking`.
     pub fn open(path: &Path) -> Result<AppState, SyncError> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
-        let manager = SqliteConnectionManager::file(path).with_init(configure_connection);
-        let pool = Pool::builder().max_size(POOL_SIZE).build(manager)?;
-        let mut conn = pool.get()?;
-        let mode: String =
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            tracing::warn!(%mode, "SQLite refused WAL journal mode");
-        }
-        migrate(&mut conn)?;
-        drop(conn);
-        Ok(AppState {
-            pool,
-            login_throttle: Arc::default(),
-        })
+        Ok(AppState::new(
+            Arc::new(SqliteStore::open(path)?),
+            &Limits::default(),
+        ))
     }
 
     /// Failed logins per username, for brute-force protection.
@@ -68,26 +44,27 @@ impl AppState {
         &self.login_throttle
     }
 
-    /// Runs `f` with a pooled connection on the blocking thread pool.
+    /// Request rates per address and per token.
+    pub(crate) fn rates(&self) -> &RateLimits {
+        &self.rates
+    }
+
+    /// The store's backend name and schema version.
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Runs `f` with the store on the blocking thread pool.
     pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, SyncError>
     where
-        F: FnOnce(&mut Conn) -> Result<T, SyncError> + Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, SyncError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| SyncError::Internal(format!("database task failed: {e}")))?
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| SyncError::Internal(format!("database task failed: {e}")))?
     }
-}
-
-fn configure_connection(conn: &mut Connection) -> Result<(), rusqlite::Error> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.pragma_update(None, "foreign_keys", true)?;
-    Ok(())
 }
 
 /// Milliseconds since the Unix epoch.
@@ -96,14 +73,4 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-/// Whether `err` is a violated UNIQUE/PRIMARY KEY constraint.
-pub(crate) fn is_unique_violation(err: &rusqlite::Error) -> bool {
-    matches!(
-        err,
-        rusqlite::Error::SqliteFailure(e, _)
-            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-    )
 }

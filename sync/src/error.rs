@@ -1,7 +1,7 @@
 //! The service's one error type and how each variant becomes an HTTP answer.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kiln_protocol::sync::{ApiError, ApiErrorBody};
 
@@ -13,6 +13,9 @@ use kiln_protocol::sync::{ApiError, ApiErrorBody};
 pub enum SyncError {
     #[error("{0}")]
     InvalidInput(String),
+    /// A well-formed request with a value that is not allowed (422, naming the field).
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -31,6 +34,9 @@ pub enum SyncError {
     /// Too many attempts in a short time (e.g. failed logins).
     #[error("{0}")]
     TooManyRequests(String),
+    /// Beyond the request rate of an address or token.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_s: u64 },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -52,6 +58,7 @@ impl SyncError {
     pub fn status_and_kind(&self) -> (StatusCode, &'static str) {
         match self {
             Self::InvalidInput(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
+            Self::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -60,7 +67,9 @@ impl SyncError {
             Self::PreconditionRequired(_) => {
                 (StatusCode::PRECONDITION_REQUIRED, "precondition_required")
             }
-            Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Self::TooManyRequests(_) | Self::RateLimited { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
+            }
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -77,6 +86,14 @@ impl SyncError {
 impl IntoResponse for SyncError {
     fn into_response(self) -> Response {
         let (status, kind) = self.status_and_kind();
+        let field = match &self {
+            Self::InvalidField { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        let retry = match &self {
+            Self::RateLimited { retry_after_s, .. } => Some(*retry_after_s),
+            _ => None,
+        };
         let message = if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
             "internal server error; details are in the server log".to_owned()
@@ -88,8 +105,15 @@ impl IntoResponse for SyncError {
             error: ApiErrorBody {
                 kind: kind.to_owned(),
                 message,
+                field,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, crate::limits::retry_after(seconds));
+        }
+        response
     }
 }

@@ -1,13 +1,16 @@
-//! Model registry: registering artifact versions, listing them, and the public artifact URL.
+//! Model registry: named models, their versions (validated by the engine before they are
+//! accepted), stages with one production version per model, rollback, and public artifacts.
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use kiln_engine::artifact::Artifact;
-use kiln_protocol::sync::{ModelUpload, ModelVersionInfo, Stage};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use kiln_protocol::sync::{
+    ModelInfo, ModelSummary, ModelUpload, ModelVersionInfo, Rollback, StageChange, VersionLineage,
+    Visibility,
+};
 use serde_json::Value;
 
 use crate::auth::{AuthUser, random_hex};
@@ -15,19 +18,36 @@ use crate::db::{AppState, now_ms};
 use crate::error::SyncError;
 use crate::extract::ApiJson;
 use crate::projects::validate_id;
+use crate::store::{
+    ArtifactSummary, ModelRecord, NewVersion, Selector, StageRequest, VersionRecord, no_model,
+};
 
 const MAX_RUN_ID_CHARS: usize = 128;
+const MAX_REASON_CHARS: usize = 500;
 
 /// Routes under `/api/models` (authenticated).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(list))
+        .route("/{name}", get(detail))
         .route("/{name}/versions", post(register))
+        .route("/{name}/versions/{version}/stage", put(change_stage))
+        .route("/{name}/rollback", post(rollback))
+        .route("/{name}/public", put(set_public))
 }
 
-/// Routes under `/api/public` (no authentication).
+/// Routes under `/api/public` (no authentication; the only ones open to every origin).
 pub fn public_routes() -> Router<AppState> {
-    Router::new().route("/models/{public_id}", get(public_artifact))
+    Router::new()
+        .route("/models/{public_id}", get(public_artifact))
+        .route(
+            "/models/{username}/{name}/production",
+            get(public_production),
+        )
+        .route(
+            "/models/{username}/{name}/versions/{version}",
+            get(public_version),
+        )
 }
 
 async fn register(
@@ -38,174 +58,283 @@ async fn register(
 ) -> Result<(StatusCode, Json<ModelVersionInfo>), SyncError> {
     validate_name(&name)?;
     if let Some(project_id) = &upload.project_id {
-        validate_id(project_id)?;
+        validate_id(project_id).map_err(|e| SyncError::InvalidField {
+            field: "project_id".into(),
+            message: e.to_string(),
+        })?;
     }
     if let Some(run_id) = &upload.run_id
         && (run_id.is_empty() || run_id.chars().count() > MAX_RUN_ID_CHARS)
     {
-        return Err(SyncError::InvalidInput(format!(
-            "`run_id` must be 1 to {MAX_RUN_ID_CHARS} characters long"
-        )));
+        return Err(SyncError::InvalidField {
+            field: "run_id".into(),
+            message: format!("`run_id` must be 1 to {MAX_RUN_ID_CHARS} characters long"),
+        });
     }
-    let artifact = check_artifact(upload.artifact).await?;
-    let public_id = random_hex::<16>()?;
-    let info = state
-        .run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let previous: i64 = tx.query_row(
-                "SELECT COALESCE(MAX(version), 0) FROM model_versions
-                 WHERE owner_id = ?1 AND name = ?2",
-                params![user.id, name],
-                |row| row.get(0),
-            )?;
-            let version = previous + 1;
-            let created_at_ms = now_ms();
-            tx.execute(
-                "INSERT INTO model_versions
-                     (owner_id, name, version, stage, public_id, artifact, project_id, run_id,
-                      created_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    user.id,
-                    name,
-                    version,
-                    stage_name(Stage::None),
-                    public_id,
-                    artifact,
-                    upload.project_id,
-                    upload.run_id,
-                    created_at_ms
-                ],
-            )?;
-            tx.commit()?;
-            version_info(name, version, Stage::None, public_id, created_at_ms)
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(info)))
+    let (artifact, summary) = check_artifact(upload.artifact).await?;
+    let new = NewVersion {
+        owner: user.id,
+        name: name.clone(),
+        public_id: random_hex::<16>()?,
+        artifact,
+        metrics: summary.metrics,
+        lineage: VersionLineage {
+            project_id: upload.project_id,
+            run_id: upload.run_id,
+            data_hash: summary.data_hash,
+            family: summary.family,
+            training_rows: summary.training_rows,
+        },
+        public: upload.public,
+        now_ms: now_ms(),
+    };
+    let record = state.run(move |store| store.add_version(new)).await?;
+    Ok((StatusCode::CREATED, Json(version_info(&name, record))))
 }
 
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
-) -> Result<Json<Vec<ModelVersionInfo>>, SyncError> {
-    let versions = state
-        .run(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT name, version, stage, public_id, created_at_ms FROM model_versions
-                 WHERE owner_id = ?1 ORDER BY name, version",
-            )?;
-            let rows = stmt.query_map(params![user.id], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, i64>(4)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (name, version, stage, public_id, created_at_ms) = row?;
-                out.push(version_info(
-                    name,
-                    version,
-                    parse_stage(&stage)?,
-                    public_id,
-                    created_at_ms,
-                )?);
-            }
-            Ok(out)
-        })
-        .await?;
-    Ok(Json(versions))
+) -> Result<Json<Vec<ModelSummary>>, SyncError> {
+    let models = state.run(move |store| store.list_models(user.id)).await?;
+    Ok(Json(
+        models
+            .into_iter()
+            .map(|m| ModelSummary {
+                name: m.name,
+                public: m.public,
+                latest_version: m.latest_version,
+                production_version: m.production_version,
+            })
+            .collect(),
+    ))
 }
 
-/// The artifact of a registered version, exactly as stored, for anyone who has the id.
+async fn detail(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<ModelInfo>, SyncError> {
+    validate_name(&name)?;
+    let lookup = name.clone();
+    let record = state
+        .run(move |store| store.get_model(user.id, &lookup))
+        .await?
+        .ok_or_else(|| no_model(&name))?;
+    Ok(Json(model_info(&user.username, record)))
+}
+
+async fn change_stage(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((name, version)): Path<(String, u32)>,
+    ApiJson(change): ApiJson<StageChange>,
+) -> Result<Json<ModelInfo>, SyncError> {
+    validate_name(&name)?;
+    let target = Some((version, change.stage));
+    stage_request(state, user, name, target, change.reason).await
+}
+
+async fn rollback(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<Rollback>,
+) -> Result<Json<ModelInfo>, SyncError> {
+    validate_name(&name)?;
+    stage_request(state, user, name, None, body.reason).await
+}
+
+async fn stage_request(
+    state: AppState,
+    user: AuthUser,
+    name: String,
+    target: Option<(u32, kiln_protocol::sync::Stage)>,
+    reason: String,
+) -> Result<Json<ModelInfo>, SyncError> {
+    let reason = reason.trim().to_owned();
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(SyncError::InvalidField {
+            field: "reason".into(),
+            message: format!("`reason` must be at most {MAX_REASON_CHARS} characters long"),
+        });
+    }
+    let username = user.username.clone();
+    let request = StageRequest {
+        owner: user.id,
+        username: user.username,
+        name,
+        target,
+        reason,
+        now_ms: now_ms(),
+    };
+    let record = state.run(move |store| store.change_stage(request)).await?;
+    Ok(Json(model_info(&username, record)))
+}
+
+async fn set_public(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(name): Path<String>,
+    ApiJson(visibility): ApiJson<Visibility>,
+) -> Result<Json<ModelInfo>, SyncError> {
+    validate_name(&name)?;
+    let lookup = name.clone();
+    let record = state
+        .run(move |store| {
+            if !store.set_public(user.id, &lookup, visibility.public)? {
+                return Ok(None);
+            }
+            store.get_model(user.id, &lookup)
+        })
+        .await?
+        .ok_or_else(|| no_model(&name))?;
+    Ok(Json(model_info(&user.username, record)))
+}
+
+fn not_public() -> SyncError {
+    SyncError::NotFound("there is no public model there".to_owned())
+}
+
+/// The artifact of a registered version of a public model, exactly as stored.
 async fn public_artifact(
     State(state): State<AppState>,
     Path(public_id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, SyncError> {
-    let not_found = || SyncError::NotFound("there is no public model with that id".to_owned());
     if public_id.len() != 32 || !public_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(not_found());
+        return Err(not_public());
     }
+    let id = public_id.clone();
     let artifact = state
-        .run(move |conn| {
-            conn.query_row(
-                "SELECT artifact FROM model_versions WHERE public_id = ?1",
-                params![public_id],
-                |row| row.get::<_, String>(0),
-            )
-            .optional()
-            .map_err(SyncError::from)
-        })
+        .run(move |store| store.public_artifact(&id))
         .await?
-        .ok_or_else(not_found)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-        ],
-        artifact,
-    )
-        .into_response())
+        .ok_or_else(not_public)?;
+    Ok(artifact_response(&headers, artifact, &public_id, true))
+}
+
+/// Whichever version of a public model is in production: embeds that name this follow
+/// promotions and rollbacks (revalidating with the `ETag`).
+async fn public_production(
+    State(state): State<AppState>,
+    Path((username, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, SyncError> {
+    named_artifact(state, username, name, Selector::Production, &headers).await
+}
+
+async fn public_version(
+    State(state): State<AppState>,
+    Path((username, name, version)): Path<(String, String, u32)>,
+    headers: HeaderMap,
+) -> Result<Response, SyncError> {
+    named_artifact(state, username, name, Selector::Version(version), &headers).await
+}
+
+async fn named_artifact(
+    state: AppState,
+    username: String,
+    name: String,
+    selector: Selector,
+    headers: &HeaderMap,
+) -> Result<Response, SyncError> {
+    if validate_name(&name).is_err() || username.len() > 32 {
+        return Err(not_public());
+    }
+    let (artifact, public_id) = state
+        .run(move |store| store.public_artifact_named(&username, &name, selector))
+        .await?
+        .ok_or_else(not_public)?;
+    let fixed = matches!(selector, Selector::Version(_));
+    Ok(artifact_response(headers, artifact, &public_id, fixed))
+}
+
+/// An artifact with permissive CORS and an `ETag` (the version's public id): a fixed version
+/// is cached for good; a stage is revalidated on every use, and `If-None-Match` gets 304.
+fn artifact_response(
+    request: &HeaderMap,
+    artifact: String,
+    public_id: &str,
+    fixed: bool,
+) -> Response {
+    let etag = format!("\"{public_id}\"");
+    let cache = if fixed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let matches = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "application/json")], artifact).into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    response
 }
 
 /// Checks `value` with the engine (the same decoding the studio and widget do) and returns
-/// the document to store: the upload itself, so the public fetch returns exactly it.
-async fn check_artifact(value: Value) -> Result<String, SyncError> {
+/// the document to store (the upload itself, so the public fetch returns exactly it) with
+/// what the registry lists about it.
+async fn check_artifact(value: Value) -> Result<(String, ArtifactSummary), SyncError> {
     tokio::task::spawn_blocking(move || {
         if let Err(e) = Artifact::from_value(value.clone()) {
-            return Err(SyncError::InvalidInput(format!(
-                "the model file is not valid: {e}"
-            )));
+            return Err(SyncError::InvalidField {
+                field: "artifact".into(),
+                message: format!("the model file is not valid: {e}"),
+            });
         }
-        Ok(serde_json::to_string(&value)?)
+        let summary = ArtifactSummary::of(&value);
+        Ok((serde_json::to_string(&value)?, summary))
     })
     .await
     .map_err(|e| SyncError::Internal(format!("artifact check failed: {e}")))?
 }
 
-fn version_info(
-    name: String,
-    version: i64,
-    stage: Stage,
-    public_id: String,
-    created_at_ms: i64,
-) -> Result<ModelVersionInfo, SyncError> {
-    let version = u32::try_from(version)
-        .map_err(|_| SyncError::Internal(format!("model version {version} is out of range")))?;
-    let public_path = format!("/api/public/models/{public_id}");
-    Ok(ModelVersionInfo {
+fn version_info(name: &str, record: VersionRecord) -> ModelVersionInfo {
+    ModelVersionInfo {
+        name: name.to_owned(),
+        version: record.version,
+        stage: record.stage,
+        public_path: format!("/api/public/models/{}", record.public_id),
+        public_id: record.public_id,
+        created_at_ms: record.created_at_ms,
+        metrics: record.metrics,
+        lineage: record.lineage,
+    }
+}
+
+fn model_info(username: &str, record: ModelRecord) -> ModelInfo {
+    let name = record.name;
+    ModelInfo {
+        production_path: format!(
+            "/api/public/models/{username}/{}/production",
+            encode_segment(&name)
+        ),
+        versions: record
+            .versions
+            .into_iter()
+            .map(|v| version_info(&name, v))
+            .collect(),
         name,
-        version,
-        stage,
-        public_id,
-        public_path,
-        created_at_ms,
-    })
-}
-
-fn stage_name(stage: Stage) -> &'static str {
-    match stage {
-        Stage::None => "none",
-        Stage::Staging => "staging",
-        Stage::Production => "production",
-        Stage::Archived => "archived",
+        public: record.public,
+        history: record.history,
     }
 }
 
-fn parse_stage(text: &str) -> Result<Stage, SyncError> {
-    match text {
-        "none" => Ok(Stage::None),
-        "staging" => Ok(Stage::Staging),
-        "production" => Ok(Stage::Production),
-        "archived" => Ok(Stage::Archived),
-        other => Err(SyncError::Internal(format!(
-            "unknown stored stage {other:?}"
-        ))),
-    }
+/// A model name as a URL path segment (names allow only spaces beyond URL-safe bytes).
+fn encode_segment(name: &str) -> String {
+    name.replace(' ', "%20")
 }
 
 /// Model names: 1–64 characters of `[A-Za-z0-9_ .-]`.
@@ -229,21 +358,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stages_roundtrip() {
-        for s in [
-            Stage::None,
-            Stage::Staging,
-            Stage::Production,
-            Stage::Archived,
-        ] {
-            assert_eq!(parse_stage(stage_name(s)).unwrap(), s);
-        }
-    }
-
-    #[test]
     fn names() {
         assert!(validate_name("Iris classifier v1.2").is_ok());
         assert!(validate_name("").is_err());
         assert!(validate_name("a/b").is_err());
+        assert_eq!(encode_segment("Iris model"), "Iris%20model");
     }
 }

@@ -15,8 +15,8 @@ use tower_http::services::{ServeDir, ServeFile};
 /// A service for the files under `dist`: missing paths that look like studio routes (no dot
 /// in the last segment, e.g. `/projects/abc`) get `dist/index.html` so deep links into the
 /// single-page studio work; other missing paths (`/missing.js`, `/samples/x.csv`) are 404,
-/// so a missing asset is not mistaken for a page. Every response allows any origin, because
-/// other sites load `embed.js` and the widget's `.wasm` from here.
+/// so a missing asset is not mistaken for a page. Only the widget's files (`embed.js` and the
+/// widget's script and `.wasm`, which other sites load) allow every origin.
 pub fn service(dist: &Path) -> Router {
     let index = ServeFile::new(dist.join("index.html"));
     let fallback = service_fn(move |req: Request<Body>| {
@@ -30,12 +30,20 @@ pub fn service(dist: &Path) -> Router {
         }
     });
     let files = ServeDir::new(dist).fallback(fallback);
-    Router::new().fallback_service(files).layer(
+    let mut widget = Router::new();
+    for name in WIDGET_FILES {
+        widget = widget.route_service(&format!("/{name}"), ServeFile::new(dist.join(name)));
+    }
+    let widget = widget.layer(
         CorsLayer::new()
             .allow_origin(Any)
             .allow_methods([Method::GET, Method::HEAD]),
-    )
+    );
+    widget.fallback_service(files)
 }
+
+/// What a page on another site loads to embed a model.
+const WIDGET_FILES: [&str; 3] = ["embed.js", "kiln-widget.js", "kiln-widget_bg.wasm"];
 
 /// Whether `path` names a studio route rather than a file: its last segment has no dot.
 fn is_client_route(path: &str) -> bool {

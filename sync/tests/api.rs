@@ -56,16 +56,17 @@ async fn signup_login_and_validation() {
         assert_eq!(e.error.message, "wrong username or password");
     }
 
-    for (user, pass, needle) in [
-        ("ab", "long-enough", "3 to 32"),
-        ("Ada", "long-enough", "lowercase"),
-        ("a b", "long-enough", "lowercase"),
-        ("grace", "short", "at least 8"),
+    for (user, pass, field, needle) in [
+        ("ab", "long-enough", "username", "3 to 32"),
+        ("Ada", "long-enough", "username", "lowercase"),
+        ("a b", "long-enough", "username", "lowercase"),
+        ("grace", "short", "password", "at least 8"),
     ] {
         let r = post(&app, "/api/auth/signup", None, creds(user, pass)).await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{user}/{pass}");
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{user}/{pass}");
         let e = r.error();
-        assert_eq!(e.error.kind, "invalid_input");
+        assert_eq!(e.error.kind, "invalid_field");
+        assert_eq!(e.error.field.as_deref(), Some(field));
         assert!(e.error.message.contains(needle), "{}", e.error.message);
     }
 }

@@ -122,7 +122,10 @@ async fn old_databases_keep_their_data() {
         let path = dir.path().join("kiln.db");
         write_old_database(&path, old_version);
 
-        let app = app(AppState::open(&path).unwrap(), None);
+        let app = app(
+            AppState::open(&path).unwrap(),
+            &kiln_sync::Options::default(),
+        );
 
         // The old project is still there for its owner, with its etag, via an old token.
         let r = get(&app, "/api/projects/p1", Some(FRESH_TOKEN)).await;
@@ -160,7 +163,7 @@ async fn old_databases_keep_their_data() {
             "/api/projects/p1",
             FRESH_TOKEN,
             Some("old-etag"),
-            json!({ "name": "New iris", "body": 4 }),
+            json!({ "name": "New iris", "body": { "n": 4 } }),
         )
         .await;
         assert_eq!(r.status, StatusCode::OK);
@@ -173,7 +176,7 @@ async fn old_databases_keep_their_data() {
             "/api/projects/p1",
             &bob,
             None,
-            json!({ "name": "Bob's", "body": 0 }),
+            json!({ "name": "Bob's", "body": {} }),
         )
         .await;
         assert_eq!(r.status, StatusCode::OK);
@@ -196,13 +199,16 @@ async fn old_databases_keep_their_data() {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, 3);
         let projects: i64 = conn
             .query_row("SELECT COUNT(*) FROM projects", [], |row| row.get(0))
             .unwrap();
         assert_eq!(projects, 2);
         drop(conn);
-        let app = kiln_sync::app(AppState::open(&path).unwrap(), None);
+        let app = kiln_sync::app(
+            AppState::open(&path).unwrap(),
+            &kiln_sync::Options::default(),
+        );
         let env: ProjectEnvelope = get(&app, "/api/projects/p1", Some(FRESH_TOKEN))
             .await
             .json();

@@ -11,7 +11,7 @@ use axum::http::{Method, StatusCode, header};
 use common::{get, open, post, send, signup};
 use kiln_engine::artifact::Artifact;
 use kiln_engine::train::{Family, Task, TrainConfig, prepare, train};
-use kiln_protocol::sync::{ModelVersionInfo, Stage};
+use kiln_protocol::sync::{ModelInfo, ModelSummary, ModelVersionInfo, Stage};
 use serde_json::{Value, json};
 
 /// A real model artifact: a linear classifier of the iris sample, trained with `seed`.
@@ -69,14 +69,46 @@ async fn model_registry_and_public_artifacts() {
     let other: ModelVersionInfo = other.json();
     assert_eq!(other.version, 1);
 
-    let list: Vec<ModelVersionInfo> = get(&app, "/api/models", Some(&ada)).await.json();
-    let keys: Vec<(&str, u32)> = list.iter().map(|m| (m.name.as_str(), m.version)).collect();
-    assert_eq!(keys, [("Iris model", 1), ("Iris model", 2), ("abc", 1)]);
+    let list: Vec<ModelSummary> = get(&app, "/api/models", Some(&ada)).await.json();
+    let keys: Vec<(&str, u32, bool)> = list
+        .iter()
+        .map(|m| (m.name.as_str(), m.latest_version, m.public))
+        .collect();
+    assert_eq!(keys, [("Iris model", 2, false), ("abc", 1, false)]);
+
+    // Lineage and metrics come from the artifact and the upload.
+    let model: ModelInfo = get(&app, "/api/models/Iris%20model", Some(&ada))
+        .await
+        .json();
+    let v1 = &model.versions[0];
+    assert_eq!(v1.lineage.project_id.as_deref(), Some("p1"));
+    assert_eq!(v1.lineage.run_id.as_deref(), Some("run-7"));
+    assert_eq!(v1.lineage.data_hash, artifact1["lineage"]["data_hash"]);
+    assert_eq!(v1.lineage.family, "logistic");
+    assert_eq!(v1.lineage.training_rows, 120);
+    assert!(v1.metrics["accuracy"] > 0.8, "{:?}", v1.metrics);
+
+    // A new model is private: its artifacts are not served until it is marked public.
+    let r = get(&app, &infos[0].public_path, None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = send(
+        &app,
+        Method::PUT,
+        "/api/models/Iris%20model/public",
+        Some(&ada),
+        &[],
+        Some(json!({ "public": true }).to_string()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json::<ModelInfo>().public);
 
     // Versions are per account.
     let bob = signup(&app, "bob").await;
-    let list: Vec<ModelVersionInfo> = get(&app, "/api/models", Some(&bob)).await.json();
+    let list: Vec<ModelSummary> = get(&app, "/api/models", Some(&bob)).await.json();
     assert!(list.is_empty());
+    let r = get(&app, "/api/models/Iris%20model", Some(&bob)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = post(
         &app,
         "/api/models/abc/versions",
@@ -147,8 +179,166 @@ async fn model_registry_and_public_artifacts() {
         json!({ "artifact": [1], "project_id": null, "run_id": null }),
     )
     .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.error().error.kind, "invalid_input");
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.error().error.kind, "invalid_field");
+    assert_eq!(r.error().error.field.as_deref(), Some("artifact"));
+
+    // Marking it private again takes the artifacts offline.
+    let r = send(
+        &app,
+        Method::PUT,
+        "/api/models/Iris%20model/public",
+        Some(&ada),
+        &[],
+        Some(json!({ "public": false }).to_string()),
+    )
+    .await;
+    assert!(!r.json::<ModelInfo>().public);
+    assert_eq!(
+        get(&app, &infos[1].public_path, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn stage(app: &axum::Router, token: &str, version: u32, stage: &str) -> ModelInfo {
+    let r = send(
+        app,
+        Method::PUT,
+        &format!("/api/models/iris/versions/{version}/stage"),
+        Some(token),
+        &[],
+        Some(json!({ "stage": stage, "reason": format!("{stage} v{version}") }).to_string()),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    r.json()
+}
+
+fn stages(model: &ModelInfo) -> Vec<Stage> {
+    model.versions.iter().map(|v| v.stage).collect()
+}
+
+#[tokio::test]
+async fn stages_keep_one_production_version_and_roll_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(&dir);
+    let ada = signup(&app, "ada").await;
+    for seed in 1..=3 {
+        let body = json!({ "artifact": iris_artifact(seed), "public": true });
+        let r = post(&app, "/api/models/iris/versions", Some(&ada), body).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let production = "/api/public/models/ada/iris/production";
+    let r = get(&app, production, None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "nothing in production yet");
+
+    let model = stage(&app, &ada, 1, "production").await;
+    assert_eq!(model.production_path, production);
+    let first = get(&app, production, None).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.header(header::ACCESS_CONTROL_ALLOW_ORIGIN), Some("*"));
+    assert_eq!(first.header(header::CACHE_CONTROL), Some("no-cache"));
+    let etag1 = first.header(header::ETAG).unwrap().to_owned();
+    assert_eq!(etag1, format!("\"{}\"", model.versions[0].public_id));
+    // Revalidation: unchanged production answers 304 without the artifact.
+    let r = send(
+        &app,
+        Method::GET,
+        production,
+        None,
+        &[("if-none-match", &etag1)],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    assert!(r.body.is_empty());
+
+    stage(&app, &ada, 2, "staging").await;
+    let model = stage(&app, &ada, 2, "production").await;
+    assert_eq!(
+        stages(&model),
+        [Stage::Archived, Stage::Production, Stage::None],
+        "promoting 2 archived 1"
+    );
+    let model = stage(&app, &ada, 3, "production").await;
+    assert_eq!(
+        stages(&model),
+        [Stage::Archived, Stage::Archived, Stage::Production]
+    );
+    let r = send(
+        &app,
+        Method::GET,
+        production,
+        None,
+        &[("if-none-match", &etag1)],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "embeds follow the promotion");
+    assert_eq!(
+        r.header(header::ETAG).unwrap(),
+        format!("\"{}\"", model.versions[2].public_id)
+    );
+
+    // Rollback restores 2, then 1; with nothing earlier it is refused.
+    let rollback = |reason: &'static str| {
+        let app = app.clone();
+        let ada = ada.clone();
+        async move {
+            let body = json!({ "reason": reason });
+            post(&app, "/api/models/iris/rollback", Some(&ada), body).await
+        }
+    };
+    let model: ModelInfo = rollback("v3 misbehaves").await.json();
+    assert_eq!(
+        stages(&model),
+        [Stage::Archived, Stage::Production, Stage::Archived]
+    );
+    let latest = &model.history[0];
+    assert_eq!(
+        (latest.version, latest.to, latest.rollback),
+        (2, Stage::Production, true)
+    );
+    assert_eq!(latest.reason, "v3 misbehaves");
+    assert_eq!(latest.by, "ada");
+    let model: ModelInfo = rollback("again").await.json();
+    assert_eq!(
+        stages(&model),
+        [Stage::Production, Stage::Archived, Stage::Archived]
+    );
+    let r = rollback("once more").await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.error().error.message.contains("nothing to roll back"));
+
+    // A fixed version stays reachable by number and is cached for good.
+    let r = get(&app, "/api/public/models/ada/iris/versions/3", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.header(header::CACHE_CONTROL)
+            .unwrap()
+            .contains("immutable")
+    );
+    let r = get(&app, "/api/public/models/ada/iris/versions/9", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = send(
+        &app,
+        Method::PUT,
+        "/api/models/iris/versions/9/stage",
+        Some(&ada),
+        &[],
+        Some(json!({ "stage": "staging" }).to_string()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The history records every change, newest first.
+    let model: ModelInfo = get(&app, "/api/models/iris", Some(&ada)).await.json();
+    assert_eq!(model.history.len(), 10);
+    assert_eq!(model.history.last().unwrap().reason, "production v1");
 }
 
 #[tokio::test]
@@ -176,16 +366,16 @@ async fn artifacts_the_engine_refuses_are_rejected() {
         let expected = Artifact::from_value(artifact.clone()).unwrap_err();
         let body = json!({ "artifact": artifact, "project_id": null, "run_id": null });
         let r = post(&app, "/api/models/iris/versions", Some(&ada), body).await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{artifact}");
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{artifact}");
         let e = r.error();
-        assert_eq!(e.error.kind, "invalid_input");
+        assert_eq!(e.error.kind, "invalid_field");
         assert_eq!(
             e.error.message,
             format!("the model file is not valid: {expected}")
         );
         assert!(e.error.message.contains(detail), "{}", e.error.message);
     }
-    let list: Vec<ModelVersionInfo> = get(&app, "/api/models", Some(&ada)).await.json();
+    let list: Vec<ModelSummary> = get(&app, "/api/models", Some(&ada)).await.json();
     assert!(list.is_empty(), "nothing was registered");
 
     let body = json!({ "artifact": good, "project_id": null, "run_id": null });

@@ -110,7 +110,7 @@ async fn projects_with_optimistic_concurrency() {
         "/api/projects/p1",
         &ada,
         Some(&created.etag),
-        json!({ "name": "X", "body": 0 }),
+        json!({ "name": "X", "body": {} }),
     )
     .await;
     assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
@@ -128,7 +128,7 @@ async fn projects_with_optimistic_concurrency() {
         "/api/projects/p1",
         &ada,
         None,
-        json!({ "name": "X", "body": 0 }),
+        json!({ "name": "X", "body": {} }),
     )
     .await;
     assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED);
@@ -155,7 +155,7 @@ async fn projects_with_optimistic_concurrency() {
             "/api/projects/p1",
             &bob,
             Some(tag),
-            json!({ "name": "X", "body": 0 }),
+            json!({ "name": "X", "body": {} }),
         )
         .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -170,7 +170,7 @@ async fn projects_with_optimistic_concurrency() {
         "/api/projects/bad.id",
         &ada,
         None,
-        json!({ "name": "X", "body": 0 }),
+        json!({ "name": "X", "body": {} }),
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
@@ -228,7 +228,7 @@ async fn project_ids_are_per_account() {
         "/api/projects/shared-id",
         &bob,
         Some(&bob_summary.etag),
-        json!({ "name": "Bob's v2", "body": 2 }),
+        json!({ "name": "Bob's v2", "body": { "v": 2 } }),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);

@@ -21,12 +21,20 @@ struct Server {
 
 impl Server {
     async fn start(dist: Option<PathBuf>) -> Server {
+        Server::start_with(kiln_sync::Options {
+            dist,
+            allowed_origins: vec![kiln_sync::HeaderValue::from_static("https://team.example")],
+        })
+        .await
+    }
+
+    async fn start_with(options: kiln_sync::Options) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let state = AppState::open(&dir.path().join("kiln.db")).unwrap();
         let (listener, addr) = bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
         assert_ne!(addr.port(), 0, "bind reports the real port");
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve_with_shutdown(listener, state, dist, async move {
+        let task = tokio::spawn(serve_with_shutdown(listener, state, options, async move {
             let _ = stopped.await;
         }));
         Server {
@@ -93,7 +101,8 @@ async fn serves_studio_files_with_spa_fallback_and_cors() {
     let embed = "console.log('kiln embed');";
     std::fs::write(dist.path().join("index.html"), index).unwrap();
     std::fs::write(dist.path().join("embed.js"), embed).unwrap();
-    std::fs::write(dist.path().join("widget_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dist.path().join("kiln-widget_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dist.path().join("kiln-app_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     let server = Server::start(Some(dist.path().to_path_buf())).await;
     let client = reqwest::Client::new();
 
@@ -132,7 +141,7 @@ async fn serves_studio_files_with_spa_fallback_and_cors() {
     assert_eq!(res.text().await.unwrap(), embed);
 
     let res = client
-        .get(server.url("/widget_bg.wasm"))
+        .get(server.url("/kiln-widget_bg.wasm"))
         .header("origin", "https://blog.example")
         .send()
         .await
@@ -141,16 +150,36 @@ async fn serves_studio_files_with_spa_fallback_and_cors() {
     assert_eq!(res.headers()["content-type"], "application/wasm");
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
 
+    // The studio's own files are for this origin only.
+    let res = client
+        .get(server.url("/kiln-app_bg.wasm"))
+        .header("origin", "https://blog.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+
     // Unknown API paths stay API errors rather than falling back to the studio.
     let res = client.get(server.url("/api/nope")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let err: kiln_protocol::sync::ApiError = res.json().await.unwrap();
     assert_eq!(err.error.kind, "not_found");
 
-    // CORS preflight for an API write from another origin.
+    // CORS preflight for an API write from an origin that is not allowed: no grant.
     let res = client
         .request(reqwest::Method::OPTIONS, server.url("/api/projects/p1"))
         .header("origin", "https://other.example")
+        .header("access-control-request-method", "PUT")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+
+    // ... and from the configured one.
+    let res = client
+        .request(reqwest::Method::OPTIONS, server.url("/api/projects/p1"))
+        .header("origin", "https://team.example")
         .header("access-control-request-method", "PUT")
         .header(
             "access-control-request-headers",
@@ -160,7 +189,10 @@ async fn serves_studio_files_with_spa_fallback_and_cors() {
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", res.status());
-    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://team.example"
+    );
     let allowed = res.headers()["access-control-allow-headers"]
         .to_str()
         .unwrap()
@@ -170,10 +202,10 @@ async fn serves_studio_files_with_spa_fallback_and_cors() {
         "{allowed}"
     );
 
-    // Logging out (DELETE) is allowed from other origins too.
+    // Logging out (DELETE) is allowed from the configured origin too.
     let res = client
         .request(reqwest::Method::OPTIONS, server.url("/api/auth/session"))
-        .header("origin", "https://other.example")
+        .header("origin", "https://team.example")
         .header("access-control-request-method", "DELETE")
         .header("access-control-request-headers", "authorization")
         .send()

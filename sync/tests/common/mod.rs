@@ -121,5 +121,8 @@ pub async fn signup(app: &Router, username: &str) -> String {
 }
 
 pub fn open(dir: &tempfile::TempDir) -> Router {
-    app(AppState::open(&dir.path().join("kiln.db")).unwrap(), None)
+    app(
+        AppState::open(&dir.path().join("kiln.db")).unwrap(),
+        &kiln_sync::Options::default(),
+    )
 }
