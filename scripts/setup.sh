@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever Kiln's build and tests need and is missing on this machine (Debian):
 # the wasm32 target, pinned trunk and wasm-bindgen-cli, npm packages (wasm-opt from binaryen,
-# playwright-core) and Debian's Chromium for browser tests. Safe to run again: it only
+# playwright-core), Debian's Chromium for browser tests and PostgreSQL's server for the sync
+# store's tests. Safe to run again: it only
 # installs what is missing or at the wrong version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,13 @@ if ! command -v npm >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; th
   command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
   # shellcheck disable=SC2086
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs
+fi
+
+# PostgreSQL's server: the sync service's PostgreSQL store is tested against a real one.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  say "installing PostgreSQL (the tests start a throwaway server)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
 fi
 
 # Mesa's Vulkan drivers give native wgpu a software adapter (llvmpipe), so `kiln train

@@ -16,8 +16,10 @@ step "clippy (native)"
 cargo clippy "${NATIVE[@]}" --all-targets -- -D warnings
 step "clippy (wasm: no threads, sleeping, Instant, std::fs or blocking receives)"
 CLIPPY_CONF_DIR="$KILN_ROOT/scripts/clippy_wasm" cargo clippy "${WASM[@]}" -- -D warnings
-step "native tests"
-cargo test "${NATIVE[@]}"
+step "native tests (SQLite, and PostgreSQL on a throwaway server)"
+source scripts/postgres.sh
+trap kiln_pg_stop EXIT
+KILN_REQUIRE_POSTGRES=1 cargo test "${NATIVE[@]}"
 step "web build"
 scripts/build-web.sh
 step "kiln binary for browser tests"

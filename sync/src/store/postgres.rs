@@ -104,13 +104,31 @@ type Manager = PostgresConnectionManager<NoTls>;
 
 /// The PostgreSQL store.
 pub struct PgStore {
-    pool: Pool<Manager>,
+    /// Always `Some` until dropped.
+    pool: Option<Pool<Manager>>,
+}
+
+impl Drop for PgStore {
+    /// Closing a `postgres` connection blocks on its own runtime, which panics on a thread
+    /// that drives async tasks (where the service's state is dropped); close them on a
+    /// thread of their own.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let closing = std::thread::spawn(move || drop(pool));
+            if tokio::runtime::Handle::try_current().is_err() {
+                let _ = closing.join();
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgStore")
-            .field("connections", &self.pool.state().connections)
+            .field(
+                "connections",
+                &self.pool.as_ref().map(|p| p.state().connections),
+            )
             .finish()
     }
 }
@@ -122,6 +140,11 @@ impl PgStore {
         let config: postgres::Config = url
             .parse()
             .map_err(|e| SyncError::Internal(format!("the PostgreSQL URL is not valid: {e}")))?;
+        PgStore::open_config(config)
+    }
+
+    /// Like [`PgStore::open`], from a parsed configuration.
+    pub fn open_config(config: postgres::Config) -> Result<PgStore, SyncError> {
         let pool = Pool::builder()
             .max_size(POOL_SIZE)
             .build(PostgresConnectionManager::new(config, NoTls))?;
@@ -153,11 +176,15 @@ impl PgStore {
         }
         tx.commit().map_err(pg)?;
         drop(conn);
-        Ok(PgStore { pool })
+        Ok(PgStore { pool: Some(pool) })
     }
 
     fn conn(&self) -> StoreResult<PooledConnection<Manager>> {
-        Ok(self.pool.get()?)
+        let pool = self
+            .pool
+            .as_ref()
+            .ok_or_else(|| SyncError::Internal("the PostgreSQL pool is closed".to_owned()))?;
+        Ok(pool.get()?)
     }
 }
 
@@ -719,7 +746,7 @@ impl Store for PgStore {
     ) -> StoreResult<Option<(String, String)>> {
         let (clause, version) = match selector {
             Selector::Version(v) => ("v.version = $3", i64::from(v)),
-            Selector::Production => ("v.stage = 'production' AND $3 = 0", 0),
+            Selector::Production => ("v.stage = 'production' AND $3::BIGINT = 0", 0),
         };
         Ok(self
             .conn()?

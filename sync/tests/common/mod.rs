@@ -7,6 +7,11 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use kiln_protocol::sync::{ApiError, Session};
+use std::sync::Arc;
+
+use kiln_sync::store::Store;
+use kiln_sync::store::postgres::PgStore;
+use kiln_sync::store::sqlite::SqliteStore;
 use kiln_sync::{AppState, app};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -123,6 +128,55 @@ pub async fn signup(app: &Router, username: &str) -> String {
 pub fn open(dir: &tempfile::TempDir) -> Router {
     app(
         AppState::open(&dir.path().join("kiln.db")).unwrap(),
+        &kiln_sync::Options::default(),
+    )
+}
+
+/// The stores the backend tests run on: SQLite in `dir` always, and a fresh PostgreSQL
+/// database when `KILN_TEST_POSTGRES_URL` names a server (the test command starts one;
+/// with `KILN_REQUIRE_POSTGRES=1` its absence fails the test instead of skipping it).
+pub async fn stores(dir: &tempfile::TempDir) -> Vec<(&'static str, Arc<dyn Store>)> {
+    let mut stores: Vec<(&'static str, Arc<dyn Store>)> = vec![(
+        "sqlite",
+        Arc::new(SqliteStore::open(&dir.path().join("kiln.db")).unwrap()),
+    )];
+    match std::env::var("KILN_TEST_POSTGRES_URL") {
+        Ok(url) => {
+            let store = tokio::task::spawn_blocking(move || fresh_postgres(&url))
+                .await
+                .unwrap();
+            stores.push(("postgres", Arc::new(store)));
+        }
+        Err(_) if std::env::var("KILN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
+            panic!("KILN_REQUIRE_POSTGRES=1 but KILN_TEST_POSTGRES_URL is not set")
+        }
+        Err(_) => eprintln!("KILN_TEST_POSTGRES_URL is not set: testing SQLite only"),
+    }
+    stores
+}
+
+/// A new, empty database on the server at `url`, opened as a store.
+fn fresh_postgres(url: &str) -> PgStore {
+    let config: postgres::Config = url.parse().unwrap();
+    let mut admin = config.connect(postgres::NoTls).unwrap();
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    let name = format!(
+        "kiln_test_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let mut config = config.clone();
+    config.dbname(&name);
+    PgStore::open_config(config).unwrap()
+}
+
+/// The service over `store` with the default limits.
+pub fn app_on(store: Arc<dyn Store>) -> Router {
+    app(
+        AppState::new(store, &kiln_sync::Limits::default()),
         &kiln_sync::Options::default(),
     )
 }
