@@ -4,6 +4,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 
+use crate::db::AppState;
 use crate::error::SyncError;
 
 /// Like `axum::Json`, but a body that is missing, too large or not the expected JSON is
@@ -11,22 +12,30 @@ use crate::error::SyncError;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
-impl<S, T> FromRequest<S> for ApiJson<T>
+impl<T> FromRequest<AppState> for ApiJson<T>
 where
-    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
-    S: Send + Sync,
+    axum::Json<T>: FromRequest<AppState, Rejection = JsonRejection>,
 {
     type Rejection = SyncError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(from_rejection(&rejection)),
+            Err(rejection) => Err(from_rejection(&rejection, state.rates().body_bytes())),
         }
     }
 }
 
-fn from_rejection(rejection: &JsonRejection) -> SyncError {
+/// A byte count as people read it: `4 KiB`, `32 MiB`.
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes >> 10)
+    }
+}
+
+fn from_rejection(rejection: &JsonRejection, limit: usize) -> SyncError {
     match rejection {
         JsonRejection::MissingJsonContentType(_) => SyncError::UnsupportedMediaType(
             "expected a JSON body with `Content-Type: application/json`".to_owned(),
@@ -39,10 +48,7 @@ fn from_rejection(rejection: &JsonRejection) -> SyncError {
             SyncError::InvalidInput(format!("request body is not valid JSON: {}", e.body_text()))
         }
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            SyncError::PayloadTooLarge(format!(
-                "request body is too large (limit {} MiB)",
-                crate::BODY_LIMIT >> 20
-            ))
+            SyncError::PayloadTooLarge(format!("request body is too large (limit {})", size(limit)))
         }
         other => SyncError::InvalidInput(format!(
             "could not read request body: {}",
