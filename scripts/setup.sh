@@ -58,6 +58,16 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $BINDGEN_V
   cargo install wasm-bindgen-cli --version "$BINDGEN_VERSION"
 fi
 
+# schemathesis (PyPI) checks the sync API against its OpenAPI document; kept in a virtualenv
+# outside the clone.
+SCHEMATHESIS_VERSION=4.32.5
+SCHEMATHESIS_VENV="${KILN_TOOLS_DIR:-$HOME/.cache/kiln-tools}/schemathesis-$SCHEMATHESIS_VERSION"
+if [ ! -x "$SCHEMATHESIS_VENV/bin/schemathesis" ]; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION"
+  python3 -m venv "$SCHEMATHESIS_VENV"
+  "$SCHEMATHESIS_VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] ||
    [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages (binaryen's wasm-opt, playwright-core)"

@@ -24,5 +24,7 @@ step "web build"
 scripts/build-web.sh
 step "kiln binary for browser tests"
 cargo build -p kiln-cli --features gpu
+step "sync API against its OpenAPI document (schemathesis)"
+scripts/schemathesis.sh "$KILN_TARGET_DIR/debug/kiln"
 step "browser tests (Chromium + Playwright)"
 KILN_BIN="$KILN_TARGET_DIR/debug/kiln" KILN_DIST="$KILN_ROOT/dist" node --test --test-concurrency=1 e2e/

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 /// `GET /api/health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
     pub version: String,
@@ -13,6 +14,7 @@ pub struct Health {
 
 /// `GET /api/version`: what is running and on which storage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionInfo {
     /// Kiln's version.
     pub version: String,
@@ -24,6 +26,7 @@ pub struct VersionInfo {
 
 /// `POST /api/auth/signup` and `POST /api/auth/login`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Credentials {
     pub username: String,
     pub password: String,
@@ -31,6 +34,7 @@ pub struct Credentials {
 
 /// Answer to a successful signup or login: a bearer token for `Authorization: Bearer ...`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     pub username: String,
     pub token: String,
@@ -39,6 +43,7 @@ pub struct Session {
 /// `POST /api/auth/tokens` body: a further token for the signed-in account (for a script or
 /// another device).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewToken {
     /// What the token is for, shown when tokens are listed (1 to 64 characters).
     pub label: String,
@@ -47,6 +52,7 @@ pub struct NewToken {
 /// One bearer token of the signed-in account, as `GET /api/auth/tokens` lists it. The token
 /// itself is never shown again after it was issued.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub id: i64,
     pub label: String,
@@ -58,6 +64,7 @@ pub struct TokenInfo {
 
 /// Answer to `POST /api/auth/tokens`: the new token, shown this once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssuedToken {
     pub id: i64,
     pub label: String,
@@ -67,6 +74,7 @@ pub struct IssuedToken {
 
 /// One project as listed by `GET /api/projects`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectSummary {
     pub id: String,
     pub name: String,
@@ -79,23 +87,28 @@ pub struct ProjectSummary {
 /// `PUT /api/projects/{id}` body. The body is the studio's project document; the service
 /// stores it without interpreting it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectUpload {
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub body: serde_json::Value,
 }
 
 /// `GET /api/projects/{id}`: the stored project and its version tag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectEnvelope {
     pub id: String,
     pub name: String,
     pub etag: String,
     pub updated_at_ms: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub body: serde_json::Value,
 }
 
 /// `POST /api/projects/{id}/shares` body.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewShare {
     /// Who or what the link is for, shown when shares are listed (at most 64 characters).
     #[serde(default)]
@@ -104,6 +117,7 @@ pub struct NewShare {
 
 /// A read-only share of a project, as `GET /api/projects/{id}/shares` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShareInfo {
     pub id: i64,
     pub label: String,
@@ -113,6 +127,7 @@ pub struct ShareInfo {
 /// Answer to `POST /api/projects/{id}/shares`: the share token, shown this once. Anyone with
 /// it can read the project (`GET /api/shared/{token}`) until it is revoked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShareCreated {
     pub id: i64,
     pub label: String,
@@ -123,8 +138,10 @@ pub struct ShareCreated {
 
 /// `POST /api/models/{name}/versions` body: a model artifact to register.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelUpload {
     /// The model artifact document (see the engine's `artifact` module).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub artifact: serde_json::Value,
     pub project_id: Option<String>,
     pub run_id: Option<String>,
@@ -136,6 +153,7 @@ pub struct ModelUpload {
 
 /// Where a registered version came from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionLineage {
     pub project_id: Option<String>,
     pub run_id: Option<String>,
@@ -148,6 +166,7 @@ pub struct VersionLineage {
 
 /// Lifecycle stage of a registered model version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     None,
@@ -158,6 +177,7 @@ pub enum Stage {
 
 /// A registered model version as the service knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelVersionInfo {
     pub name: String,
     pub version: u32,
@@ -177,6 +197,7 @@ pub struct ModelVersionInfo {
 
 /// One named model as `GET /api/models` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelSummary {
     pub name: String,
     pub public: bool,
@@ -186,6 +207,7 @@ pub struct ModelSummary {
 
 /// A stage change of a version, kept as the registry's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageEvent {
     pub version: u32,
     pub from: Stage,
@@ -202,6 +224,7 @@ pub struct StageEvent {
 
 /// `GET /api/models/{name}`: a model, every version and its stage history (newest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelInfo {
     pub name: String,
     pub public: bool,
@@ -214,6 +237,7 @@ pub struct ModelInfo {
 /// `PUT /api/models/{name}/versions/{version}/stage` body. Moving a version to production
 /// archives the version that was there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageChange {
     pub stage: Stage,
     #[serde(default)]
@@ -223,6 +247,7 @@ pub struct StageChange {
 /// `POST /api/models/{name}/rollback` body: puts back the version that was in production
 /// before the current one, and archives the current one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rollback {
     #[serde(default)]
     pub reason: String,
@@ -230,17 +255,20 @@ pub struct Rollback {
 
 /// `PUT /api/models/{name}/public` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Visibility {
     pub public: bool,
 }
 
 /// Body of every error response: what went wrong, in words a person can act on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub error: ApiErrorBody,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     /// Stable machine-readable kind, e.g. `unauthorized`, `conflict`, `invalid_input`,
     /// `invalid_field`.

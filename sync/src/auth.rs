@@ -5,17 +5,17 @@ use std::sync::OnceLock;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use kiln_protocol::sync::{Credentials, IssuedToken, NewToken, Session, TokenInfo};
+use kiln_protocol::sync::{ApiError, Credentials, IssuedToken, NewToken, Session, TokenInfo};
 use sha2::{Digest, Sha256};
 
 use crate::db::{AppState, now_ms};
 use crate::error::SyncError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 
 const MIN_PASSWORD_CHARS: usize = 8;
 const MAX_PASSWORD_BYTES: usize = 1024;
@@ -94,6 +94,9 @@ pub(crate) fn bearer(parts: &Parts) -> Result<Option<String>, SyncError> {
         })
 }
 
+#[utoipa::path(post, path = "/api/auth/signup", tag = "accounts", request_body = Credentials,
+    responses((status = 201, description = "Account created; a session token", body = Session),
+        (status = 409, description = "The username is taken", body = ApiError)))]
 async fn signup(
     State(state): State<AppState>,
     ApiJson(creds): ApiJson<Credentials>,
@@ -113,6 +116,9 @@ async fn signup(
     Ok((StatusCode::CREATED, Json(Session { username, token })))
 }
 
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = Credentials,
+    responses((status = 200, description = "A new session token", body = Session),
+        (status = 401, description = "Wrong username or password", body = ApiError)))]
 async fn login(
     State(state): State<AppState>,
     ApiJson(creds): ApiJson<Credentials>,
@@ -147,6 +153,8 @@ async fn login(
 }
 
 /// Logs out: revokes the token the request was made with. Other sessions stay valid.
+#[utoipa::path(delete, path = "/api/auth/session", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204, description = "The token the request came with is revoked")))]
 async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, SyncError> {
     state
         .run(move |store| store.delete_token(user.id, user.token_id))
@@ -155,6 +163,8 @@ async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusC
 }
 
 /// The account's tokens that have not expired, newest first.
+#[utoipa::path(get, path = "/api/auth/tokens", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "The account's tokens, newest first", body = Vec<TokenInfo>)))]
 async fn list_tokens(
     State(state): State<AppState>,
     user: AuthUser,
@@ -178,6 +188,9 @@ async fn list_tokens(
 }
 
 /// A further token for the account, e.g. for a script.
+#[utoipa::path(post, path = "/api/auth/tokens", tag = "accounts", security(("bearer" = [])),
+    request_body = NewToken,
+    responses((status = 201, description = "A further token, shown this once", body = IssuedToken)))]
 async fn new_token(
     State(state): State<AppState>,
     user: AuthUser,
@@ -203,10 +216,14 @@ async fn new_token(
 }
 
 /// Revokes one of the account's tokens (it stops working at once).
+#[utoipa::path(delete, path = "/api/auth/tokens/{id}", tag = "accounts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Token id from the listing")),
+    responses((status = 204, description = "Revoked"),
+        (status = 404, description = "No such token in this account", body = ApiError)))]
 async fn revoke_token(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, SyncError> {
     if state
         .run(move |store| store.delete_token(user.id, id))

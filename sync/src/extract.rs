@@ -1,8 +1,10 @@
 //! Request extractors whose rejections use the service's `ApiError` JSON shape.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 
 use crate::db::AppState;
 use crate::error::SyncError;
@@ -54,5 +56,28 @@ fn from_rejection(rejection: &JsonRejection, limit: usize) -> SyncError {
             "could not read request body: {}",
             other.body_text()
         )),
+    }
+}
+
+/// Like `axum::extract::Path`, but a path segment of the wrong type (a version that is not
+/// a number) is answered with an `ApiError` body naming it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = SyncError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(SyncError::InvalidInput(format!(
+                "the address is not valid: {}",
+                rejection.body_text()
+            ))),
+        }
     }
 }

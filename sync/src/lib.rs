@@ -138,6 +138,8 @@ pub async fn serve_with_shutdown(
     Ok(())
 }
 
+#[utoipa::path(get, path = "/api/health", tag = "service",
+    responses((status = 200, description = "The service is up", body = Health)))]
 async fn health() -> Json<Health> {
     Json(Health {
         status: "ok".to_owned(),
@@ -145,6 +147,8 @@ async fn health() -> Json<Health> {
     })
 }
 
+#[utoipa::path(get, path = "/api/version", tag = "service",
+    responses((status = 200, description = "What is running, on which storage", body = VersionInfo)))]
 async fn version(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<Json<VersionInfo>, SyncError> {

@@ -1,22 +1,22 @@
 //! Model registry: named models, their versions (validated by the engine before they are
 //! accepted), stages with one production version per model, rollback, and public artifacts.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use kiln_engine::artifact::Artifact;
 use kiln_protocol::sync::{
-    ModelInfo, ModelSummary, ModelUpload, ModelVersionInfo, Rollback, StageChange, VersionLineage,
-    Visibility,
+    ApiError, ModelInfo, ModelSummary, ModelUpload, ModelVersionInfo, Rollback, StageChange,
+    VersionLineage, Visibility,
 };
 use serde_json::Value;
 
 use crate::auth::{AuthUser, random_hex};
 use crate::db::{AppState, now_ms};
 use crate::error::SyncError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::projects::validate_id;
 use crate::store::{
     ArtifactSummary, ModelRecord, NewVersion, Selector, StageRequest, VersionRecord, no_model,
@@ -50,10 +50,14 @@ pub fn public_routes() -> Router<AppState> {
         )
 }
 
+#[utoipa::path(post, path = "/api/models/{name}/versions", tag = "registry", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Model name (1-64 of A-Z a-z 0-9 space _ . -)")),
+    request_body = ModelUpload,
+    responses((status = 201, description = "The new version (the artifact was checked by the engine)", body = ModelVersionInfo)))]
 async fn register(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(upload): ApiJson<ModelUpload>,
 ) -> Result<(StatusCode, Json<ModelVersionInfo>), SyncError> {
     validate_name(&name)?;
@@ -92,6 +96,8 @@ async fn register(
     Ok((StatusCode::CREATED, Json(version_info(&name, record))))
 }
 
+#[utoipa::path(get, path = "/api/models", tag = "registry", security(("bearer" = [])),
+    responses((status = 200, description = "The account's models", body = Vec<ModelSummary>)))]
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -110,10 +116,14 @@ async fn list(
     ))
 }
 
+#[utoipa::path(get, path = "/api/models/{name}", tag = "registry", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Model name")),
+    responses((status = 200, description = "The model, its versions and stage history", body = ModelInfo),
+        (status = 404, description = "No such model in this account", body = ApiError)))]
 async fn detail(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<ModelInfo>, SyncError> {
     validate_name(&name)?;
     let lookup = name.clone();
@@ -124,10 +134,16 @@ async fn detail(
     Ok(Json(model_info(&user.username, record)))
 }
 
+#[utoipa::path(put, path = "/api/models/{name}/versions/{version}/stage", tag = "registry",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "Model name"), ("version" = u32, Path, description = "Version number")),
+    request_body = StageChange,
+    responses((status = 200, description = "The model after the change", body = ModelInfo),
+        (status = 404, description = "No such model or version", body = ApiError)))]
 async fn change_stage(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((name, version)): Path<(String, u32)>,
+    ApiPath((name, version)): ApiPath<(String, u32)>,
     ApiJson(change): ApiJson<StageChange>,
 ) -> Result<Json<ModelInfo>, SyncError> {
     validate_name(&name)?;
@@ -135,10 +151,15 @@ async fn change_stage(
     stage_request(state, user, name, target, change.reason).await
 }
 
+#[utoipa::path(post, path = "/api/models/{name}/rollback", tag = "registry", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Model name")), request_body = Rollback,
+    responses((status = 200, description = "The previous production version is back", body = ModelInfo),
+        (status = 404, description = "No such model in this account", body = ApiError),
+        (status = 409, description = "Nothing to roll back to", body = ApiError)))]
 async fn rollback(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<Rollback>,
 ) -> Result<Json<ModelInfo>, SyncError> {
     validate_name(&name)?;
@@ -172,10 +193,14 @@ async fn stage_request(
     Ok(Json(model_info(&username, record)))
 }
 
+#[utoipa::path(put, path = "/api/models/{name}/public", tag = "registry", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Model name")), request_body = Visibility,
+    responses((status = 200, description = "The model after the change", body = ModelInfo),
+        (status = 404, description = "No such model in this account", body = ApiError)))]
 async fn set_public(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(visibility): ApiJson<Visibility>,
 ) -> Result<Json<ModelInfo>, SyncError> {
     validate_name(&name)?;
@@ -197,9 +222,15 @@ fn not_public() -> SyncError {
 }
 
 /// The artifact of a registered version of a public model, exactly as stored.
+#[utoipa::path(get, path = "/api/public/models/{public_id}", tag = "public",
+    params(("public_id" = String, Path, description = "A version's public id")),
+    responses((status = 200, description = "The model artifact, as registered", body = Object,
+            headers(("etag" = String, description = "The version's public id"))),
+        (status = 304, description = "Unchanged since the If-None-Match tag"),
+        (status = 404, description = "No public model there", body = ApiError)))]
 async fn public_artifact(
     State(state): State<AppState>,
-    Path(public_id): Path<String>,
+    ApiPath(public_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, SyncError> {
     if public_id.len() != 32 || !public_id.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -215,17 +246,30 @@ async fn public_artifact(
 
 /// Whichever version of a public model is in production: embeds that name this follow
 /// promotions and rollbacks (revalidating with the `ETag`).
+#[utoipa::path(get, path = "/api/public/models/{username}/{name}/production", tag = "public",
+    params(("username" = String, Path, description = "Owner"), ("name" = String, Path, description = "Model name")),
+    responses((status = 200, description = "The production version's artifact", body = Object,
+            headers(("etag" = String, description = "That version's public id"))),
+        (status = 304, description = "Unchanged since the If-None-Match tag"),
+        (status = 404, description = "No public model there, or none in production", body = ApiError)))]
 async fn public_production(
     State(state): State<AppState>,
-    Path((username, name)): Path<(String, String)>,
+    ApiPath((username, name)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, SyncError> {
     named_artifact(state, username, name, Selector::Production, &headers).await
 }
 
+#[utoipa::path(get, path = "/api/public/models/{username}/{name}/versions/{version}", tag = "public",
+    params(("username" = String, Path, description = "Owner"), ("name" = String, Path, description = "Model name"),
+        ("version" = u32, Path, description = "Version number")),
+    responses((status = 200, description = "That version's artifact", body = Object,
+            headers(("etag" = String, description = "The version's public id"))),
+        (status = 304, description = "Unchanged since the If-None-Match tag"),
+        (status = 404, description = "No public model version there", body = ApiError)))]
 async fn public_version(
     State(state): State<AppState>,
-    Path((username, name, version)): Path<(String, String, u32)>,
+    ApiPath((username, name, version)): ApiPath<(String, String, u32)>,
     headers: HeaderMap,
 ) -> Result<Response, SyncError> {
     named_artifact(state, username, name, Selector::Version(version), &headers).await

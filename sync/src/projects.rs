@@ -3,16 +3,16 @@
 //! Project ids are per account: two accounts may each have a project `p1`, and neither can
 //! see or change the other's (requests about another account's project get `404`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::routing::get;
 use axum::{Json, Router};
-use kiln_protocol::sync::{ProjectEnvelope, ProjectSummary, ProjectUpload};
+use kiln_protocol::sync::{ApiError, ProjectEnvelope, ProjectSummary, ProjectUpload};
 
 use crate::auth::AuthUser;
 use crate::db::{AppState, now_ms};
 use crate::error::SyncError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::store::{ProjectRecord, ProjectWrite};
 
 const MAX_NAME_CHARS: usize = 256;
@@ -25,6 +25,8 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::shares::project_routes())
 }
 
+#[utoipa::path(get, path = "/api/projects", tag = "projects", security(("bearer" = [])),
+    responses((status = 200, description = "The account's projects, most recent first", body = Vec<ProjectSummary>)))]
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -33,10 +35,15 @@ async fn list(
     Ok(Json(projects.into_iter().map(summary).collect()))
 }
 
+#[utoipa::path(get, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id (1-64 of A-Z a-z 0-9 _ -)")),
+    responses((status = 200, description = "The project", body = ProjectEnvelope,
+            headers(("etag" = String, description = "Version tag, for If-Match"))),
+        (status = 404, description = "No such project in this account", body = ApiError)))]
 async fn fetch(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<(HeaderMap, Json<ProjectEnvelope>), SyncError> {
     validate_id(&id)?;
     let lookup = id.clone();
@@ -75,10 +82,19 @@ fn summary(record: ProjectRecord) -> ProjectSummary {
 
 /// Creates (no `If-Match`) or updates (`If-Match` with the etag last seen, or `*` to
 /// overwrite) a project.
+#[utoipa::path(put, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id (1-64 of A-Z a-z 0-9 _ -)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read (`*` overwrites); absent to create")),
+    request_body = ProjectUpload,
+    responses((status = 200, description = "Saved", body = ProjectSummary,
+            headers(("etag" = String, description = "The new version tag"))),
+        (status = 404, description = "Nothing to update (sent with If-Match)", body = ApiError),
+        (status = 412, description = "Changed elsewhere since it was read", body = ApiError),
+        (status = 428, description = "It exists; send If-Match to update it", body = ApiError)))]
 async fn save(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(upload): ApiJson<ProjectUpload>,
 ) -> Result<(HeaderMap, Json<ProjectSummary>), SyncError> {
@@ -108,10 +124,16 @@ async fn save(
 }
 
 /// Deletes a project for good, with its share links. `If-Match`, when sent, must match.
+#[utoipa::path(delete, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"),
+        ("If-Match" = Option<String>, Header, description = "Delete only this version")),
+    responses((status = 204, description = "Deleted for good, with its share links"),
+        (status = 404, description = "No such project in this account", body = ApiError),
+        (status = 412, description = "Changed since the given version", body = ApiError)))]
 async fn remove(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, SyncError> {
     validate_id(&id)?;

@@ -1,16 +1,16 @@
 //! Read-only share links of projects: the owner creates and revokes them; anyone holding one
 //! can read the project (and nothing else) until it is revoked or the project is deleted.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use kiln_protocol::sync::{NewShare, ProjectEnvelope, ShareCreated, ShareInfo};
+use kiln_protocol::sync::{ApiError, NewShare, ProjectEnvelope, ShareCreated, ShareInfo};
 
 use crate::auth::{AuthUser, random_hex, sha256_hex};
 use crate::db::{AppState, now_ms};
 use crate::error::SyncError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::projects::{envelope, validate_id};
 
 const MAX_LABEL_CHARS: usize = 64;
@@ -31,10 +31,14 @@ fn no_project(id: &str) -> SyncError {
     SyncError::NotFound(format!("there is no project `{id}` in your account"))
 }
 
+#[utoipa::path(post, path = "/api/projects/{id}/shares", tag = "shares", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")), request_body = NewShare,
+    responses((status = 201, description = "A read-only share token, shown this once", body = ShareCreated),
+        (status = 404, description = "No such project in this account", body = ApiError)))]
 async fn create(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<NewShare>,
 ) -> Result<(StatusCode, Json<ShareCreated>), SyncError> {
     validate_id(&id)?;
@@ -63,10 +67,14 @@ async fn create(
     ))
 }
 
+#[utoipa::path(get, path = "/api/projects/{id}/shares", tag = "shares", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    responses((status = 200, description = "The project's shares", body = Vec<ShareInfo>),
+        (status = 404, description = "No such project in this account", body = ApiError)))]
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<ShareInfo>>, SyncError> {
     validate_id(&id)?;
     let project = id.clone();
@@ -86,10 +94,15 @@ async fn list(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/projects/{id}/shares/{share_id}", tag = "shares",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("share_id" = i64, Path, description = "Share id")),
+    responses((status = 204, description = "Revoked: the token stops working"),
+        (status = 404, description = "No such share", body = ApiError)))]
 async fn revoke(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, share_id)): Path<(String, i64)>,
+    ApiPath((id, share_id)): ApiPath<(String, i64)>,
 ) -> Result<StatusCode, SyncError> {
     validate_id(&id)?;
     let project = id.clone();
@@ -106,9 +119,13 @@ async fn revoke(
 }
 
 /// The shared project, read-only.
+#[utoipa::path(get, path = "/api/shared/{token}", tag = "shares",
+    params(("token" = String, Path, description = "Share token")),
+    responses((status = 200, description = "The shared project, read-only", body = ProjectEnvelope),
+        (status = 404, description = "Not a valid share (revoked, or the project deleted)", body = ApiError)))]
 async fn open(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    ApiPath(token): ApiPath<String>,
 ) -> Result<(HeaderMap, Json<ProjectEnvelope>), SyncError> {
     let not_found = || {
         SyncError::NotFound(
