@@ -226,7 +226,14 @@ fn stages(model: &ModelInfo) -> Vec<Stage> {
 #[tokio::test]
 async fn stages_keep_one_production_version_and_roll_back() {
     let dir = tempfile::tempdir().unwrap();
-    let app = open(&dir);
+    for (_backend, store) in common::stores(&dir).await {
+        let app = common::app_on(store);
+        stage_walk(&app).await;
+    }
+}
+
+async fn stage_walk(app: &axum::Router) {
+    let app = app.clone();
     let ada = signup(&app, "ada").await;
     for seed in 1..=3 {
         let body = json!({ "artifact": iris_artifact(seed), "public": true });
