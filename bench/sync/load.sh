@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Load on the sync service over loopback with wrk (Debian's package, installed if missing):
-# authenticated project reads, public model reads (what every embed fetches) and project
-# writes, against a release `kiln serve` on SQLite (and on PostgreSQL when
-# KILN_TEST_POSTGRES_URL is set, as scripts/postgres.sh sets it). Rate limits are off for the
-# run. Prints requests/s and p50/p99 latency per case as a Markdown table.
+# authenticated project reads, registry reads and writes, public model reads (what every
+# embed fetches) and project writes, against a release `kiln serve` on SQLite (and on
+# PostgreSQL when KILN_TEST_POSTGRES_URL is set, as scripts/postgres.sh sets it), with rate
+# limits off. The peer is MLflow's tracking server (PyPI `mlflow`, pinned, installed into a
+# virtualenv outside the clone) on SQLite with its default workers, for the same registry
+# read and write. Prints requests/s and p50/p99 latency per case as a Markdown table.
 #   bash bench/sync/load.sh [OUT.md]      (DURATION=10s CONNECTIONS=32 THREADS=1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,19 +53,41 @@ run_backend() {
     curl -sf -X POST "${auth[@]}" -H 'content-type: application/json' -d @- \
       "$base/api/models/iris/versions" | json "['public_path']")
   local size; size=$(stat -c %s "$work/iris.kiln.json")
-  echo "| $backend | read a project (GET /api/projects/p1, bearer token) | $(measure "${auth[@]}" "$base/api/projects/p1") |"
-  echo "| $backend | read a public model ($((size / 1024)) KiB, no auth) | $(measure "$base$public") |"
-  echo "| $backend | write a project (PUT, If-Match: *) | $(measure "${auth[@]}" -s bench/sync/put.lua "$base/api/projects/p1") |"
+  echo "| Kiln, $backend | read a project (GET /api/projects/p1, bearer token) | $(measure "${auth[@]}" "$base/api/projects/p1") |"
+  echo "| Kiln, $backend | read a public model ($((size / 1024)) KiB, no auth) | $(measure "$base$public") |"
+  echo "| Kiln, $backend | write a project (PUT, If-Match: *) | $(measure "${auth[@]}" -s bench/sync/put.lua "$base/api/projects/p1") |"
+  echo "| Kiln, $backend | registry read (GET /api/models/iris) | $(measure "${auth[@]}" "$base/api/models/iris") |"
+  echo "| Kiln, $backend | registry write (PUT /api/models/iris/public) | $(METHOD=PUT BODY='{"public":true}' measure "${auth[@]}" -s bench/sync/post.lua "$base/api/models/iris/public") |"
   kill $pid; wait $pid 2>/dev/null || true; pid=
+}
+
+MLFLOW_VERSION=3.17.2
+MLFLOW_VENV="${KILN_TOOLS_DIR:-$HOME/.cache/kiln-tools}/mlflow-$MLFLOW_VERSION"
+run_mlflow() {
+  if [ ! -x "$MLFLOW_VENV/bin/mlflow" ]; then
+    python3 -m venv "$MLFLOW_VENV" && "$MLFLOW_VENV/bin/pip" install -q "mlflow==$MLFLOW_VERSION"
+  fi
+  local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$MLFLOW_VENV/bin/mlflow" server --backend-store-uri "sqlite:///$work/mlflow.db" \
+    --host 127.0.0.1 --port "$port" >"$work/mlflow.log" 2>&1 &
+  pid=$!
+  local base="http://127.0.0.1:$port"
+  for _ in $(seq 120); do curl -sf "$base/health" >/dev/null && break; sleep 0.5; done
+  curl -sf -X POST -H 'content-type: application/json' -d '{"name":"iris"}' \
+    "$base/api/2.0/mlflow/registered-models/create" >/dev/null
+  echo "| MLflow $MLFLOW_VERSION, sqlite | registry read (GET registered-models/get) | $(measure "$base/api/2.0/mlflow/registered-models/get?name=iris") |"
+  echo "| MLflow $MLFLOW_VERSION, sqlite | registry write (POST registered-models/set-tag) | $(BODY='{"name":"iris","key":"k","value":"v"}' measure -s bench/sync/post.lua "$base/api/2.0/mlflow/registered-models/set-tag") |"
+  pkill -P $pid 2>/dev/null || true; kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; pid=
 }
 
 {
   echo "Sync service under load: wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), $THREADS thread(s), $CONNECTIONS connections, $DURATION per case, on loopback; server and load generator share this machine ($(nproc) cores, $(date -u +%Y-%m-%d))."
   echo
-  echo "| storage | case | requests/s | p50 | p99 | non-2xx |"
+  echo "| server, storage | case | requests/s | p50 | p99 | non-2xx |"
   echo "| --- | --- | ---: | ---: | ---: | ---: |"
   run_backend sqlite
   if [ -n "${KILN_TEST_POSTGRES_URL:-}" ]; then
     run_backend postgres --database-url "$KILN_TEST_POSTGRES_URL"
   fi
+  run_mlflow
 } >"$OUT"
