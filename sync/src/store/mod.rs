@@ -8,7 +8,6 @@
 
 pub mod postgres;
 pub mod sqlite;
-mod sqlite_schema;
 
 use std::collections::BTreeMap;
 

@@ -4,101 +4,31 @@
 //! Open it with a connection URL (`postgres://user@host/db`); the schema is created on first
 //! start. Blocking (the `postgres` client); the service calls it on tokio's blocking pool.
 
-use kiln_protocol::sync::{Stage, StageEvent, VersionLineage};
+use kiln_protocol::sync::Stage;
+use postgres::NoTls;
 use postgres::error::SqlState;
-use postgres::{GenericClient, NoTls, Row};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
     ModelListing, ModelRecord, NewVersion, ProjectRecord, ProjectWrite, Selector, ShareRecord,
     StageRequest, Store, StoreResult, TokenOwner, TokenRecord, UserRecord, VersionRecord,
-    if_match_allows, make_etag, next_revision, no_model, parse_stage, plan_stage_change,
-    stage_name, stale, version_number,
+    if_match_allows, make_etag, next_revision, no_model, plan_stage_change, stage_name, stale,
+    version_number,
 };
 use crate::error::SyncError;
+
+mod rows;
+mod schema;
+
+use rows::{load_model, project_row};
+use schema::SCHEMA;
 
 /// Schema version this store writes (the same numbering as SQLite's).
 const SCHEMA_VERSION: i64 = 3;
 
 /// Most connections the pool keeps open.
 const POOL_SIZE: u32 = 8;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS kiln_schema (version BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS users (
-    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    username      TEXT NOT NULL UNIQUE,
-    password_hash TEXT NOT NULL,
-    created_at_ms BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    token_hash    TEXT NOT NULL UNIQUE,
-    user_id       BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    label         TEXT NOT NULL,
-    created_at_ms BIGINT NOT NULL,
-    expires_at_ms BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tokens_user ON tokens(user_id);
-CREATE TABLE IF NOT EXISTS projects (
-    owner_id      BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    id            TEXT NOT NULL,
-    name          TEXT NOT NULL,
-    body          TEXT NOT NULL,
-    revision      BIGINT NOT NULL,
-    etag          TEXT NOT NULL,
-    updated_at_ms BIGINT NOT NULL,
-    PRIMARY KEY (owner_id, id)
-);
-CREATE INDEX IF NOT EXISTS projects_owner ON projects(owner_id, updated_at_ms DESC);
-CREATE TABLE IF NOT EXISTS models (
-    owner_id      BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    name          TEXT NOT NULL,
-    public        BOOLEAN NOT NULL DEFAULT FALSE,
-    PRIMARY KEY (owner_id, name)
-);
-CREATE TABLE IF NOT EXISTS model_versions (
-    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    owner_id      BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    name          TEXT NOT NULL,
-    version       BIGINT NOT NULL,
-    stage         TEXT NOT NULL DEFAULT 'none',
-    public_id     TEXT NOT NULL UNIQUE,
-    artifact      TEXT NOT NULL,
-    project_id    TEXT,
-    run_id        TEXT,
-    created_at_ms BIGINT NOT NULL,
-    metrics       TEXT NOT NULL DEFAULT '{}',
-    data_hash     TEXT NOT NULL DEFAULT '',
-    family        TEXT NOT NULL DEFAULT '',
-    training_rows BIGINT NOT NULL DEFAULT 0,
-    UNIQUE (owner_id, name, version)
-);
-CREATE TABLE IF NOT EXISTS stage_events (
-    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    owner_id      BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    name          TEXT NOT NULL,
-    version       BIGINT NOT NULL,
-    from_stage    TEXT NOT NULL,
-    to_stage      TEXT NOT NULL,
-    reason        TEXT NOT NULL,
-    by_user       TEXT NOT NULL,
-    rollback      BOOLEAN NOT NULL,
-    at_ms         BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS stage_events_model ON stage_events(owner_id, name, id);
-CREATE TABLE IF NOT EXISTS shares (
-    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    owner_id      BIGINT NOT NULL,
-    project_id    TEXT NOT NULL,
-    token_hash    TEXT NOT NULL UNIQUE,
-    label         TEXT NOT NULL,
-    created_at_ms BIGINT NOT NULL,
-    FOREIGN KEY (owner_id, project_id) REFERENCES projects(owner_id, id) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS shares_project ON shares(owner_id, project_id);
-";
 
 type Manager = PostgresConnectionManager<NoTls>;
 
@@ -189,95 +119,12 @@ impl PgStore {
 }
 
 /// A PostgreSQL error as the service's (logged in full, answered generically).
-fn pg(e: postgres::Error) -> SyncError {
+pub(super) fn pg(e: postgres::Error) -> SyncError {
     SyncError::Internal(format!("PostgreSQL: {e}"))
 }
 
 fn is_unique_violation(e: &postgres::Error) -> bool {
     e.code() == Some(&SqlState::UNIQUE_VIOLATION)
-}
-
-fn project_row(row: &Row) -> ProjectRecord {
-    ProjectRecord {
-        id: row.get(0),
-        name: row.get(1),
-        etag: row.get(2),
-        updated_at_ms: row.get(3),
-        body: row.get(4),
-    }
-}
-
-fn version_row(row: &Row) -> StoreResult<VersionRecord> {
-    let metrics: String = row.get(4);
-    Ok(VersionRecord {
-        version: version_number(row.get(0))?,
-        stage: parse_stage(row.get(1))?,
-        public_id: row.get(2),
-        created_at_ms: row.get(3),
-        metrics: serde_json::from_str(&metrics)?,
-        lineage: VersionLineage {
-            project_id: row.get(5),
-            run_id: row.get(6),
-            data_hash: row.get(7),
-            family: row.get(8),
-            training_rows: u64::try_from(row.get::<_, i64>(9)).unwrap_or(0),
-        },
-    })
-}
-
-fn load_model(
-    client: &mut impl GenericClient,
-    owner: i64,
-    name: &str,
-    lock: bool,
-) -> StoreResult<Option<ModelRecord>> {
-    let lock = if lock { " FOR UPDATE" } else { "" };
-    let Some(row) = client
-        .query_opt(
-            &format!("SELECT public FROM models WHERE owner_id = $1 AND name = $2{lock}"),
-            &[&owner, &name],
-        )
-        .map_err(pg)?
-    else {
-        return Ok(None);
-    };
-    let versions = client
-        .query(
-            "SELECT version, stage, public_id, created_at_ms, metrics, project_id, run_id,
-                    data_hash, family, training_rows
-             FROM model_versions WHERE owner_id = $1 AND name = $2 ORDER BY version",
-            &[&owner, &name],
-        )
-        .map_err(pg)?
-        .iter()
-        .map(version_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-    let history = client
-        .query(
-            "SELECT version, from_stage, to_stage, reason, by_user, rollback, at_ms
-             FROM stage_events WHERE owner_id = $1 AND name = $2 ORDER BY id DESC",
-            &[&owner, &name],
-        )
-        .map_err(pg)?
-        .iter()
-        .map(|r| {
-            Ok(StageEvent {
-                version: version_number(r.get(0))?,
-                from: parse_stage(r.get(1))?,
-                to: parse_stage(r.get(2))?,
-                reason: r.get(3),
-                by: r.get(4),
-                rollback: r.get(5),
-                at_ms: r.get(6),
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Some(ModelRecord {
-        name: name.to_owned(),
-        public: row.get(0),
-        versions,
-        history,
-    }))
 }
 
 impl Store for PgStore {
