@@ -42,6 +42,7 @@ async fn push(studio: Studio, overwrite: bool) -> Result<String, PushError> {
                 artifact: (*run.artifact).clone(),
                 project_id: Some(project.id.clone()),
                 run_id: Some(run.id.clone()),
+                public: Some(true),
             };
             let info = sync_client::register_model(&session, &model.name, &upload)
                 .await
