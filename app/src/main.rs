@@ -19,7 +19,7 @@ use kiln_protocol::project::DevicePreference;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use state::{Page, Studio};
+use state::{Page, Studio, SyncState};
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -51,6 +51,7 @@ fn App() -> impl IntoView {
     }
     worker::install_test_hook();
     studio.restore_etags();
+    pages::sync::install_auto_sync(studio);
     if let Some(session) = local_storage()
         .and_then(|s| s.get_item(SESSION_KEY).ok().flatten())
         .and_then(|s| serde_json::from_str(&s).ok())
@@ -95,9 +96,18 @@ fn App() -> impl IntoView {
                 {move || studio.project().map(|p| p.name).unwrap_or_default()}
             </span>
             <span class="sync-badge" data-testid="sync-badge">
-                {move || match studio.session.get() {
-                    Some(s) => format!("Signed in as {}", s.username),
-                    None => "Local only (not synced)".to_string(),
+                {move || {
+                    let state = studio.project().map(|p| studio.sync_state(&p));
+                    let state = match state {
+                        None | Some(SyncState::LocalOnly) => "Saved locally",
+                        Some(SyncState::Unsynced) => "Saved locally (not yet synced)",
+                        Some(SyncState::Synced) => "Synced",
+                        Some(SyncState::Conflict) => "Conflict with the server's copy",
+                    };
+                    match studio.session.get() {
+                        Some(s) => format!("{state} · signed in as {}", s.username),
+                        None => state.to_string(),
+                    }
                 }}
             </span>
         </header>
@@ -122,7 +132,9 @@ fn App() -> impl IntoView {
             </nav>
             <main class="content">
                 <Banner />
-                {move || match studio.page.get() {
+                {move || match (studio.shared.get(), studio.page.get()) {
+                    (Some(project), _) => pages::shared::SharedView(pages::shared::SharedViewProps { project }).into_any(),
+                    (None, page) => match page {
                     Page::Data => pages::data::DataPage().into_any(),
                     Page::Prepare => pages::prepare::PreparePage().into_any(),
                     Page::Train => pages::train::TrainPage().into_any(),
@@ -130,6 +142,7 @@ fn App() -> impl IntoView {
                     Page::Runs => pages::runs::RunsPage().into_any(),
                     Page::Deploy => pages::deploy::DeployPage().into_any(),
                     Page::Sync => pages::sync::SyncPage().into_any(),
+                    },
                 }}
             </main>
         </div>
@@ -156,7 +169,8 @@ fn Banner() -> impl IntoView {
     }
 }
 
-/// Imports the project carried by a `#share=` fragment, then clears the fragment.
+/// Imports the project carried by a `#share=` fragment, or opens read-only the project a
+/// `#shared=TOKEN` sync-service link names; then clears the fragment.
 fn open_share_link(studio: Studio) {
     let Some(fragment) = window()
         .location()
@@ -166,6 +180,13 @@ fn open_share_link(studio: Studio) {
     else {
         return;
     };
+    if let Some(token) = fragment.strip_prefix("shared=") {
+        spawn_local(pages::shared::open(studio, token.to_string()));
+        let _ = window().history().map(|h| {
+            h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path_and_query()))
+        });
+        return;
+    }
     match share::decode(&fragment) {
         None => {}
         Some(Ok(mut project)) => {

@@ -9,6 +9,19 @@ use leptos::task::spawn_local;
 use crate::store;
 
 const ETAGS_KEY: &str = "kiln.etags";
+const SYNCED_KEY: &str = "kiln.synced";
+
+/// Where a project stands with the sync service, as the header shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncState {
+    /// Never pushed from this browser.
+    LocalOnly,
+    /// Edited since it was last pushed or pulled.
+    Unsynced,
+    Synced,
+    /// The server's copy changed elsewhere; the person must reload or overwrite.
+    Conflict,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
@@ -94,6 +107,12 @@ pub struct Studio {
     pub etags: RwSignal<Vec<(String, String)>>,
     /// The hyperparameter search of this session, with its leaderboard.
     pub search: RwSignal<Option<crate::pages::search::SearchState>>,
+    /// Each project's `updated_at_ms` when it was last pushed or pulled, by project id.
+    pub synced: RwSignal<Vec<(String, f64)>>,
+    /// Projects whose last push found the server's copy changed elsewhere.
+    pub conflicts: RwSignal<Vec<String>>,
+    /// A project opened read-only from a sync-service share link (not saved here).
+    pub shared: RwSignal<Option<Project>>,
 }
 
 impl Studio {
@@ -113,6 +132,9 @@ impl Studio {
             loaded: RwSignal::new(false),
             etags: RwSignal::new(Vec::new()),
             search: RwSignal::new(None),
+            synced: RwSignal::new(Vec::new()),
+            conflicts: RwSignal::new(Vec::new()),
+            shared: RwSignal::new(None),
         }
     }
 
@@ -211,18 +233,84 @@ impl Studio {
         }
     }
 
-    /// Reads the version tags saved by [`Studio::set_etag`].
+    /// Reads the version tags saved by [`Studio::set_etag`] and the sync marks saved by
+    /// [`Studio::mark_synced`].
     pub fn restore_etags(&self) {
-        let saved = window()
-            .local_storage()
-            .ok()
-            .flatten()
-            .and_then(|s| s.get_item(ETAGS_KEY).ok().flatten())
-            .and_then(|json| serde_json::from_str::<Vec<(String, String)>>(&json).ok());
-        if let Some(tags) = saved {
+        if let Some(tags) = read_local::<Vec<(String, String)>>(ETAGS_KEY) {
             self.etags.set(tags);
         }
+        if let Some(marks) = read_local::<Vec<(String, f64)>>(SYNCED_KEY) {
+            self.synced.set(marks);
+        }
     }
+
+    /// Records that the server holds project `id` as it was at `updated_at_ms` (after a push
+    /// or a pull), and that any conflict about it is resolved.
+    pub fn mark_synced(&self, id: &str, updated_at_ms: f64) {
+        self.synced.update(|t| {
+            t.retain(|(p, _)| p != id);
+            t.push((id.to_string(), updated_at_ms));
+        });
+        self.conflicts.update(|c| c.retain(|p| p != id));
+        let json = self
+            .synced
+            .with_untracked(|t| serde_json::to_string(t).unwrap_or_default());
+        if let Ok(Some(storage)) = window().local_storage() {
+            let _ = storage.set_item(SYNCED_KEY, &json);
+        }
+    }
+
+    /// Marks project `id` as in conflict with the server's copy.
+    pub fn mark_conflict(&self, id: &str) {
+        self.conflicts.update(|c| {
+            if !c.iter().any(|p| p == id) {
+                c.push(id.to_string());
+            }
+        });
+    }
+
+    /// Where `project` stands with the sync service (tracks the signals it reads).
+    pub fn sync_state(&self, project: &Project) -> SyncState {
+        let id = &project.id;
+        state_of(
+            project.updated_at_ms,
+            self.conflicts.with(|c| c.contains(id)),
+            self.etags.with(|t| t.iter().any(|(p, _)| p == id)),
+            self.synced
+                .with(|t| t.iter().find(|(p, _)| p == id).map(|(_, at)| *at)),
+        )
+    }
+
+    /// [`Studio::sync_state`] without subscribing.
+    pub fn sync_state_untracked(&self, project: &Project) -> SyncState {
+        let id = &project.id;
+        state_of(
+            project.updated_at_ms,
+            self.conflicts.with_untracked(|c| c.contains(id)),
+            self.etags
+                .with_untracked(|t| t.iter().any(|(p, _)| p == id)),
+            self.synced
+                .with_untracked(|t| t.iter().find(|(p, _)| p == id).map(|(_, at)| *at)),
+        )
+    }
+}
+
+fn state_of(updated_at_ms: f64, conflict: bool, has_etag: bool, mark: Option<f64>) -> SyncState {
+    match (conflict, has_etag, mark) {
+        (true, _, _) => SyncState::Conflict,
+        (false, false, _) => SyncState::LocalOnly,
+        (false, true, Some(at)) if updated_at_ms <= at => SyncState::Synced,
+        (false, true, _) => SyncState::Unsynced,
+    }
+}
+
+fn read_local<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    window()
+        .local_storage()
+        .ok()
+        .flatten()
+        .and_then(|s| s.get_item(key).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
 }
 
 /// A new, practically unique project id.

@@ -1,11 +1,12 @@
 //! Talks to the Kiln sync service that served this page (same origin): accounts, projects
-//! with optimistic concurrency, and the model registry.
+//! with optimistic concurrency, share links, and the model registry.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use kiln_protocol::project::Project;
 use kiln_protocol::sync::{
-    ApiError, Credentials, ModelUpload, ModelVersionInfo, ProjectEnvelope, ProjectSummary,
-    ProjectUpload, Session,
+    ApiError, Credentials, ModelInfo, ModelSummary, ModelUpload, ModelVersionInfo, NewShare,
+    ProjectEnvelope, ProjectSummary, ProjectUpload, Rollback, Session, ShareCreated, ShareInfo,
+    StageChange, Visibility,
 };
 use serde::de::DeserializeOwned;
 
@@ -65,6 +66,8 @@ pub async fn pull_project(session: &Session, id: &str) -> Result<(Project, Strin
 pub enum PushError {
     /// The server's copy changed since this browser last synced it (or was never synced here).
     Conflict(String),
+    /// The server could not be reached (offline, or stopped): try again later.
+    Unreachable(String),
     Other(String),
 }
 
@@ -90,6 +93,11 @@ pub async fn push_project(
         .json(&upload)
         .map_err(|e| PushError::Other(e.to_string()))?;
     let response = request.send().await;
+    if let Err(e) = &response {
+        return Err(PushError::Unreachable(format!(
+            "cannot reach the sync service: {e}"
+        )));
+    }
     if let Ok(r) = &response
         && (r.status() == 412 || r.status() == 428)
     {
@@ -124,4 +132,97 @@ fn encode_component(s: &str) -> String {
     js_sys::encode_uri_component(s)
         .as_string()
         .unwrap_or_else(|| s.to_string())
+}
+
+/// A project shared read-only by its owner, by share token (no account needed).
+pub async fn open_shared(token: &str) -> Result<Project, String> {
+    let path = format!("/api/shared/{}", encode_component(token));
+    let envelope: ProjectEnvelope = read(Request::get(&path).send().await).await?;
+    serde_json::from_value(envelope.body)
+        .map_err(|e| format!("the shared project cannot be read by this studio: {e}"))
+}
+
+pub async fn create_share(
+    session: &Session,
+    project: &str,
+    label: &str,
+) -> Result<ShareCreated, String> {
+    let request = authed(
+        Request::post(&format!("/api/projects/{project}/shares")),
+        session,
+    )
+    .json(&NewShare {
+        label: label.to_string(),
+    })
+    .map_err(|e| e.to_string())?;
+    read(request.send().await).await
+}
+
+pub async fn list_shares(session: &Session, project: &str) -> Result<Vec<ShareInfo>, String> {
+    let path = format!("/api/projects/{project}/shares");
+    read(authed(Request::get(&path), session).send().await).await
+}
+
+/// Sends a request whose success has no body (204).
+async fn send_empty(builder: RequestBuilder) -> Result<(), String> {
+    let response = builder
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the sync service: {e}"))?;
+    if response.ok() {
+        return Ok(());
+    }
+    let status = response.status();
+    match response.json::<ApiError>().await {
+        Ok(body) => Err(body.error.message),
+        Err(_) => Err(format!("the sync service answered {status}")),
+    }
+}
+
+pub async fn revoke_share(session: &Session, project: &str, id: i64) -> Result<(), String> {
+    let path = format!("/api/projects/{project}/shares/{id}");
+    send_empty(authed(Request::delete(&path), session)).await
+}
+
+pub async fn list_models(session: &Session) -> Result<Vec<ModelSummary>, String> {
+    read(authed(Request::get("/api/models"), session).send().await).await
+}
+
+pub async fn model(session: &Session, name: &str) -> Result<ModelInfo, String> {
+    let path = format!("/api/models/{}", encode_component(name));
+    read(authed(Request::get(&path), session).send().await).await
+}
+
+pub async fn change_stage(
+    session: &Session,
+    name: &str,
+    version: u32,
+    change: &StageChange,
+) -> Result<ModelInfo, String> {
+    let path = format!(
+        "/api/models/{}/versions/{version}/stage",
+        encode_component(name)
+    );
+    let request = authed(Request::put(&path), session)
+        .json(change)
+        .map_err(|e| e.to_string())?;
+    read(request.send().await).await
+}
+
+pub async fn rollback(session: &Session, name: &str, reason: &str) -> Result<ModelInfo, String> {
+    let path = format!("/api/models/{}/rollback", encode_component(name));
+    let request = authed(Request::post(&path), session)
+        .json(&Rollback {
+            reason: reason.to_string(),
+        })
+        .map_err(|e| e.to_string())?;
+    read(request.send().await).await
+}
+
+pub async fn set_public(session: &Session, name: &str, public: bool) -> Result<ModelInfo, String> {
+    let path = format!("/api/models/{}/public", encode_component(name));
+    let request = authed(Request::put(&path), session)
+        .json(&Visibility { public })
+        .map_err(|e| e.to_string())?;
+    read(request.send().await).await
 }

@@ -1,13 +1,20 @@
 //! Sync: sign up or log in to the sync service that served the studio, push the current
-//! project and its registered models, and pull projects onto this browser.
+//! project and its registered models, pull projects onto this browser, resolve conflicts,
+//! manage read-only share links and the model registry. Pushed projects sync themselves
+//! after edits, and again when the server is back after being unreachable.
 
-use kiln_protocol::sync::{Credentials, ModelUpload, ProjectSummary};
+use kiln_protocol::sync::{Credentials, ModelUpload, ProjectSummary, ShareInfo};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 
-use crate::state::{Studio, use_studio};
+use crate::pages::registry::RegistryPanel;
+use crate::state::{Studio, SyncState, use_studio};
 use crate::sync_client::PushError;
 use crate::{SESSION_KEY, sync_client};
+
+/// How often pushed projects with unsynced edits are pushed again.
+const AUTO_SYNC_MS: u64 = 3_000;
 
 fn remember(studio: Studio, session: Option<kiln_protocol::sync::Session>) {
     if let Ok(Some(storage)) = window().local_storage() {
@@ -19,17 +26,29 @@ fn remember(studio: Studio, session: Option<kiln_protocol::sync::Session>) {
     studio.session.set(session);
 }
 
-/// Registers every model version not yet on the service (recording each public path as soon
-/// as it exists), then pushes the project. `overwrite` replaces the server's copy even if it
-/// changed elsewhere.
-async fn push(studio: Studio, overwrite: bool) -> Result<String, PushError> {
+fn unreachable_or_other(message: String) -> PushError {
+    if message.starts_with("cannot reach") {
+        PushError::Unreachable(message)
+    } else {
+        PushError::Other(message)
+    }
+}
+
+/// Registers every model version of project `id` not yet on the service (recording each
+/// public path as soon as it exists), then pushes the project. `overwrite` replaces the
+/// server's copy even if it changed elsewhere. A conflict marks the project; success marks
+/// it synced.
+async fn push(studio: Studio, id: &str, overwrite: bool) -> Result<String, PushError> {
     let session = studio
         .session
         .get_untracked()
         .ok_or(PushError::Other("Log in first.".into()))?;
-    let project = studio
-        .project()
-        .ok_or(PushError::Other("Open a project first.".into()))?;
+    let find = || {
+        studio
+            .projects
+            .with_untracked(|ps| ps.iter().find(|p| p.id == id).cloned())
+    };
+    let project = find().ok_or(PushError::Other("Open a project first.".into()))?;
     let mut published = 0;
     for model in &project.registry {
         for version in model.versions.iter().filter(|v| v.public_path.is_none()) {
@@ -46,7 +65,7 @@ async fn push(studio: Studio, overwrite: bool) -> Result<String, PushError> {
             };
             let info = sync_client::register_model(&session, &model.name, &upload)
                 .await
-                .map_err(PushError::Other)?;
+                .map_err(unreachable_or_other)?;
             studio.edit_project(&project.id, |p| {
                 let v = p
                     .registry
@@ -61,21 +80,85 @@ async fn push(studio: Studio, overwrite: bool) -> Result<String, PushError> {
             published += 1;
         }
     }
-    let project = studio
-        .projects
-        .with_untracked(|ps| ps.iter().find(|p| p.id == project.id).cloned())
-        .ok_or(PushError::Other("the project disappeared".into()))?;
+    let project = find().ok_or(PushError::Other("the project disappeared".into()))?;
     let etag = if overwrite {
         Some("*".to_string())
     } else {
         studio.etag(&project.id)
     };
-    let etag = sync_client::push_project(&session, &project, etag.as_deref()).await?;
-    studio.set_etag(&project.id, etag);
-    Ok(format!(
-        "Pushed \"{}\" and {published} model version(s).",
-        project.name
-    ))
+    match sync_client::push_project(&session, &project, etag.as_deref()).await {
+        Ok(etag) => {
+            studio.set_etag(&project.id, etag);
+            studio.mark_synced(&project.id, project.updated_at_ms);
+            Ok(format!(
+                "Pushed \"{}\" and {published} model version(s).",
+                project.name
+            ))
+        }
+        Err(PushError::Conflict(e)) => {
+            studio.mark_conflict(&project.id);
+            Err(PushError::Conflict(e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Pulls project `id` from the service, replacing this browser's copy.
+async fn pull(studio: Studio, id: String) {
+    let Some(session) = studio.session.get_untracked() else {
+        return;
+    };
+    match sync_client::pull_project(&session, &id).await {
+        Ok((project, etag)) => {
+            let name = project.name.clone();
+            studio.set_etag(&project.id, etag);
+            studio.mark_synced(&project.id, project.updated_at_ms);
+            studio.adopt(project);
+            studio.tell(format!("Pulled \"{name}\" into this browser."));
+        }
+        Err(e) => studio.fail(format!("Could not pull: {e}")),
+    }
+}
+
+/// Pushes, every few seconds, each pushed project edited since its last sync, unless it is
+/// in conflict; while the server cannot be reached, the edits wait and are pushed when it is
+/// back (the browser's `online` event also triggers a round).
+pub fn install_auto_sync(studio: Studio) {
+    let busy = RwSignal::new(false);
+    let round = move || {
+        if busy.get_untracked() || studio.session.get_untracked().is_none() {
+            return;
+        }
+        let due: Vec<String> = studio.projects.with_untracked(|ps| {
+            ps.iter()
+                .filter(|p| studio.sync_state_untracked(p) == SyncState::Unsynced)
+                .map(|p| p.id.clone())
+                .collect()
+        });
+        if due.is_empty() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            for id in due {
+                match push(studio, &id, false).await {
+                    Ok(_) => {}
+                    Err(PushError::Conflict(_)) => studio.fail(
+                        "A project changed on the server since this browser synced it: open \
+                         Sync to reload it or overwrite it.",
+                    ),
+                    // Offline or stopped server: the edits stay, the next round retries.
+                    Err(PushError::Unreachable(_)) => break,
+                    Err(PushError::Other(e)) => studio.fail(format!("Sync failed: {e}")),
+                }
+            }
+            busy.set(false);
+        });
+    };
+    set_interval(round, std::time::Duration::from_millis(AUTO_SYNC_MS));
+    let online = wasm_bindgen::closure::Closure::<dyn Fn()>::new(round);
+    let _ = window().add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+    online.forget();
 }
 
 #[component]
@@ -85,7 +168,6 @@ pub fn SyncPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let remote = RwSignal::new(Vec::<ProjectSummary>::new());
     let pushing = RwSignal::new(false);
-    let conflict = RwSignal::new(false);
     let authenticate = move |signup: bool| {
         let credentials = Credentials {
             username: username.get_untracked(),
@@ -118,44 +200,34 @@ pub fn SyncPage() -> impl IntoView {
             }
         });
     };
-    let pull = move |id: String| {
-        spawn_local(async move {
-            let Some(session) = studio.session.get_untracked() else {
-                return;
-            };
-            match sync_client::pull_project(&session, &id).await {
-                Ok((project, etag)) => {
-                    let name = project.name.clone();
-                    studio.set_etag(&project.id, etag);
-                    studio.adopt(project);
-                    studio.tell(format!("Pulled \"{name}\" into this browser."));
-                }
-                Err(e) => studio.fail(format!("Could not pull: {e}")),
-            }
-        });
-    };
     let start_push = move |overwrite: bool| {
+        let Some(id) = studio.current.get_untracked() else {
+            return;
+        };
         pushing.set(true);
         spawn_local(async move {
-            match push(studio, overwrite).await {
+            match push(studio, &id, overwrite).await {
                 Ok(message) => {
-                    conflict.set(false);
                     studio.tell(message);
                     refresh();
                 }
-                Err(PushError::Conflict(e)) => {
-                    conflict.set(true);
-                    studio.fail(format!("Push stopped: {e}"));
+                Err(PushError::Conflict(e)) => studio.fail(format!("Push stopped: {e}")),
+                Err(PushError::Unreachable(e) | PushError::Other(e)) => {
+                    studio.fail(format!("Push failed: {e}"))
                 }
-                Err(PushError::Other(e)) => studio.fail(format!("Push failed: {e}")),
             }
             pushing.set(false);
         });
     };
+    let in_conflict = move || {
+        studio
+            .project()
+            .is_some_and(|p| studio.sync_state(&p) == SyncState::Conflict)
+    };
     view! {
         <section class="page" aria-labelledby="sync-heading">
             <h2 id="sync-heading">"Sync"</h2>
-            <p class="hint">"Optional. Projects stay in this browser unless you push them to this Kiln server."</p>
+            <p class="hint">"Optional. Projects stay in this browser unless you push them to this Kiln server. A pushed project syncs itself after every edit, and catches up when the server is back."</p>
             <Show when=move || studio.session.get().is_none()>
                 <form class="card row" on:submit=move |ev| { ev.prevent_default(); authenticate(false); }>
                     <label>"Username " <input data-testid="sync-username" autocomplete="username"
@@ -180,10 +252,17 @@ pub fn SyncPage() -> impl IntoView {
                         remember(studio, None);
                     }>"Log out"</button>
                 </div>
-                <Show when=move || conflict.get()>
+                <Show when=in_conflict>
                     <div class="card" data-testid="push-conflict">
                         <p>"The server's copy of this project changed since this browser last synced it. "
-                           "Pull it to get that version (replacing this browser's copy), or overwrite it with this one."</p>
+                           "Reload it to get that version (replacing this browser's copy), or overwrite it with this one."</p>
+                        <button data-testid="conflict-reload" disabled=move || pushing.get()
+                            on:click=move |_| {
+                                if let Some(id) = studio.current.get_untracked() {
+                                    spawn_local(pull(studio, id));
+                                }
+                            }>"Reload the server's copy"</button>
+                        " "
                         <button data-testid="force-push-button" disabled=move || pushing.get()
                             on:click=move |_| start_push(true)>"Overwrite the server's copy"</button>
                     </div>
@@ -194,12 +273,114 @@ pub fn SyncPage() -> impl IntoView {
                         view! {
                             <li data-testid="remote-project">
                                 {p.name.clone()} " "
-                                <button data-testid=format!("pull-{}", p.id) on:click=move |_| pull(id.clone())>"Pull"</button>
+                                <button data-testid=format!("pull-{}", p.id) on:click=move |_| spawn_local(pull(studio, id.clone()))>"Pull"</button>
                             </li>
                         }
                     }).collect_view()}
                 </ul>
+                <SharePanel />
+                <RegistryPanel />
             </Show>
         </section>
+    }
+}
+
+/// Read-only share links of the current project (once it is on the server).
+#[component]
+fn SharePanel() -> impl IntoView {
+    let studio = use_studio();
+    let shares = RwSignal::new(Vec::<ShareInfo>::new());
+    let created = RwSignal::new(None::<String>);
+    let label = RwSignal::new(String::new());
+    let pushed = move || {
+        studio
+            .project()
+            .is_some_and(|p| studio.sync_state(&p) != SyncState::LocalOnly)
+    };
+    let load = move || {
+        let (Some(session), Some(id)) = (
+            studio.session.get_untracked(),
+            studio.current.get_untracked(),
+        ) else {
+            return;
+        };
+        spawn_local(async move {
+            match sync_client::list_shares(&session, &id).await {
+                Ok(list) => shares.set(list),
+                Err(e) => studio.fail(format!("Could not list share links: {e}")),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        if pushed() {
+            load();
+        }
+    });
+    let create = move |_| {
+        let (Some(session), Some(id)) = (
+            studio.session.get_untracked(),
+            studio.current.get_untracked(),
+        ) else {
+            return;
+        };
+        spawn_local(async move {
+            match sync_client::create_share(&session, &id, &label.get_untracked()).await {
+                Ok(share) => {
+                    let origin = window().location().origin().unwrap_or_default();
+                    created.set(Some(format!("{origin}{}", share.studio_path)));
+                    label.set(String::new());
+                    load();
+                }
+                Err(e) => studio.fail(format!("Could not create a share link: {e}")),
+            }
+        });
+    };
+    let revoke = move |share: i64| {
+        let (Some(session), Some(id)) = (
+            studio.session.get_untracked(),
+            studio.current.get_untracked(),
+        ) else {
+            return;
+        };
+        spawn_local(async move {
+            match sync_client::revoke_share(&session, &id, share).await {
+                Ok(()) => {
+                    created.set(None);
+                    studio.tell("Share link revoked: it no longer opens the project.");
+                    load();
+                }
+                Err(e) => studio.fail(format!("Could not revoke the share link: {e}")),
+            }
+        });
+    };
+    view! {
+        <Show when=pushed>
+            <div class="card" data-testid="share-panel">
+                <h3>"Read-only share links"</h3>
+                <p class="hint">"Anyone with a link can view this project as it is on the server (and make their own copy) until you revoke the link."</p>
+                <div class="row">
+                    <label>"For " <input data-testid="share-label" placeholder="who or what (optional)"
+                        prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev)) /></label>
+                    <button class="primary" data-testid="share-create" on:click=create>"Create a share link"</button>
+                </div>
+                <Show when=move || created.get().is_some()>
+                    <p>"Copy it now; it is not shown again: "
+                        <input readonly class="wide" data-testid="share-url" prop:value=move || created.get().unwrap_or_default() /></p>
+                </Show>
+                <ul>
+                    {move || shares.get().into_iter().map(|s| {
+                        let created_at = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(s.created_at_ms as f64));
+                        let when = created_at.to_locale_string("en", &wasm_bindgen::JsValue::UNDEFINED).as_string().unwrap_or_default();
+                        let label = if s.label.is_empty() { "(no label)".to_string() } else { s.label.clone() };
+                        let id = s.id;
+                        view! {
+                            <li data-testid="share-item">{label} " — created " {when} " "
+                                <button data-testid=format!("share-revoke-{id}") on:click=move |_| revoke(id)>"Revoke"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </div>
+        </Show>
     }
 }
