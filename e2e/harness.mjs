@@ -25,10 +25,12 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Starts `kiln serve` on 127.0.0.1:0 with a throw-away database and resolves once it prints
- * its address. The benchmarks pass their own binary and studio build. */
-export async function startKiln({ bin = KILN_BIN, dist = KILN_DIST } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "kiln-e2e-"));
-  const child = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--db", join(dir, "kiln.db"), "--dist", dist], {
+ * its address. The benchmarks pass their own binary and studio build. With `addr` and `dir`
+ * it starts again where a stopped server was (same port, same database; `stop({ keep: true })`
+ * leaves the database for that). */
+export async function startKiln({ bin = KILN_BIN, dist = KILN_DIST, addr = "127.0.0.1:0", dir } = {}) {
+  dir = dir ?? mkdtempSync(join(tmpdir(), "kiln-e2e-"));
+  const child = spawn(bin, ["serve", "--addr", addr, "--db", join(dir, "kiln.db"), "--dist", dist], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
@@ -51,10 +53,10 @@ export async function startKiln({ bin = KILN_BIN, dist = KILN_DIST } = {}) {
     url,
     dbDir: dir,
     log: () => log,
-    async stop() {
+    async stop({ keep = false } = {}) {
       child.kill("SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
-      rmSync(dir, { recursive: true, force: true });
+      if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

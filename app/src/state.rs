@@ -113,6 +113,9 @@ pub struct Studio {
     pub conflicts: RwSignal<Vec<String>>,
     /// A project opened read-only from a sync-service share link (not saved here).
     pub shared: RwSignal<Option<Project>>,
+    /// A push (by hand or automatic) is in flight; pushes take turns, so two never race
+    /// each other with the same version tag.
+    pub pushing: RwSignal<bool>,
 }
 
 impl Studio {
@@ -135,6 +138,7 @@ impl Studio {
             synced: RwSignal::new(Vec::new()),
             conflicts: RwSignal::new(Vec::new()),
             shared: RwSignal::new(None),
+            pushing: RwSignal::new(false),
         }
     }
 

@@ -124,7 +124,7 @@ async fn pull(studio: Studio, id: String) {
 /// in conflict; while the server cannot be reached, the edits wait and are pushed when it is
 /// back (the browser's `online` event also triggers a round).
 pub fn install_auto_sync(studio: Studio) {
-    let busy = RwSignal::new(false);
+    let busy = studio.pushing;
     let round = move || {
         if busy.get_untracked() || studio.session.get_untracked().is_none() {
             return;
@@ -167,7 +167,7 @@ pub fn SyncPage() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let remote = RwSignal::new(Vec::<ProjectSummary>::new());
-    let pushing = RwSignal::new(false);
+    let pushing = studio.pushing;
     let authenticate = move |signup: bool| {
         let credentials = Credentials {
             username: username.get_untracked(),
@@ -204,8 +204,12 @@ pub fn SyncPage() -> impl IntoView {
         let Some(id) = studio.current.get_untracked() else {
             return;
         };
-        pushing.set(true);
         spawn_local(async move {
+            // Wait for an automatic push in flight to finish (it may change the version tag).
+            while pushing.get_untracked() {
+                crate::pages::images::wait_ms(50).await;
+            }
+            pushing.set(true);
             match push(studio, &id, overwrite).await {
                 Ok(message) => {
                     studio.tell(message);
