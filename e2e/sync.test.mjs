@@ -179,3 +179,20 @@ test("the registry promotes versions, rolls back with a reason, and records the 
   }, productionUrl);
   assert.equal(etag, `"${v1}"`);
 });
+
+test("a project deleted on the server is said to be gone, and pushing stores it anew", async () => {
+  const { page } = ada;
+  await page.evaluate(async () => {
+    const session = JSON.parse(localStorage.getItem("kiln.session"));
+    const headers = { authorization: `Bearer ${session.token}` };
+    const list = await (await fetch("/api/projects", { headers })).json();
+    await fetch(`/api/projects/${list[0].id}`, { method: "DELETE", headers });
+  });
+  await train(page, { model: "linear" });
+  await page.waitForSelector(`${byTestId("error-banner")}:has-text("no longer has")`, { timeout: 20_000 });
+  await waitForBadge(page, /^Saved locally ·/);
+  await page.click(byTestId("nav-sync"));
+  await page.click(byTestId("push-button"));
+  await page.waitForSelector(`${byTestId("notice-banner")}:has-text("Pushed")`);
+  await waitForBadge(page, /^Synced/);
+});

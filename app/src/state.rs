@@ -264,6 +264,23 @@ impl Studio {
         }
     }
 
+    /// Forgets that project `id` was ever synced (the server no longer has it).
+    pub fn forget_sync(&self, id: &str) {
+        self.etags.update(|t| t.retain(|(p, _)| p != id));
+        self.synced.update(|t| t.retain(|(p, _)| p != id));
+        self.conflicts.update(|c| c.retain(|p| p != id));
+        if let Ok(Some(storage)) = window().local_storage() {
+            let etags = self
+                .etags
+                .with_untracked(|t| serde_json::to_string(t).unwrap_or_default());
+            let synced = self
+                .synced
+                .with_untracked(|t| serde_json::to_string(t).unwrap_or_default());
+            let _ = storage.set_item(ETAGS_KEY, &etags);
+            let _ = storage.set_item(SYNCED_KEY, &synced);
+        }
+    }
+
     /// Marks project `id` as in conflict with the server's copy.
     pub fn mark_conflict(&self, id: &str) {
         self.conflicts.update(|c| {

@@ -68,6 +68,8 @@ pub enum PushError {
     Conflict(String),
     /// The server could not be reached (offline, or stopped): try again later.
     Unreachable(String),
+    /// The server no longer has the project this browser synced (deleted there).
+    Gone,
     Other(String),
 }
 
@@ -104,6 +106,12 @@ pub async fn push_project(
         return Err(PushError::Conflict(
             "the server has a different version of this project".to_string(),
         ));
+    }
+    if let Ok(r) = &response
+        && r.status() == 404
+        && etag.is_some_and(|e| e != "*")
+    {
+        return Err(PushError::Gone);
     }
     let summary: ProjectSummary = read(response).await.map_err(PushError::Other)?;
     Ok(summary.etag)

@@ -99,6 +99,14 @@ async fn push(studio: Studio, id: &str, overwrite: bool) -> Result<String, PushE
             studio.mark_conflict(&project.id);
             Err(PushError::Conflict(e))
         }
+        Err(PushError::Gone) => {
+            studio.forget_sync(&project.id);
+            Err(PushError::Other(format!(
+                "the server no longer has \"{}\" (it was deleted there); push it again to store \
+                 it anew",
+                project.name
+            )))
+        }
         Err(e) => Err(e),
     }
 }
@@ -125,6 +133,9 @@ async fn pull(studio: Studio, id: String) {
 /// back (the browser's `online` event also triggers a round).
 pub fn install_auto_sync(studio: Studio) {
     let busy = studio.pushing;
+    // Projects whose automatic push failed for another reason (too large, refused): said
+    // once, then left to a push by hand rather than repeated every round.
+    let given_up = RwSignal::new(Vec::<String>::new());
     let round = move || {
         if busy.get_untracked() || studio.session.get_untracked().is_none() {
             return;
@@ -132,6 +143,7 @@ pub fn install_auto_sync(studio: Studio) {
         let due: Vec<String> = studio.projects.with_untracked(|ps| {
             ps.iter()
                 .filter(|p| studio.sync_state_untracked(p) == SyncState::Unsynced)
+                .filter(|p| given_up.with_untracked(|g| !g.contains(&p.id)))
                 .map(|p| p.id.clone())
                 .collect()
         });
@@ -149,7 +161,12 @@ pub fn install_auto_sync(studio: Studio) {
                     ),
                     // Offline or stopped server: the edits stay, the next round retries.
                     Err(PushError::Unreachable(_)) => break,
-                    Err(PushError::Other(e)) => studio.fail(format!("Sync failed: {e}")),
+                    Err(PushError::Other(e)) => {
+                        given_up.update(|g| g.push(id.clone()));
+                        studio.fail(format!("Sync failed: {e}. Push it from the Sync page."));
+                    }
+                    // `push` reports a project gone from the server as `Other`.
+                    Err(PushError::Gone) => {}
                 }
             }
             busy.set(false);
@@ -219,6 +236,7 @@ pub fn SyncPage() -> impl IntoView {
                 Err(PushError::Unreachable(e) | PushError::Other(e)) => {
                     studio.fail(format!("Push failed: {e}"))
                 }
+                Err(PushError::Gone) => studio.fail("Push failed: the project is gone"),
             }
             pushing.set(false);
         });
