@@ -137,6 +137,13 @@ fn cells(w: &World, artifact: &Value) -> Vec<Cell> {
         cell(Method::GET, "/api/health", None, open),
         cell(Method::GET, "/api/version", None, open),
         cell(Method::GET, "/api/openapi.json", None, open),
+        // Anyone may sign up; the same name a second time is taken.
+        cell(
+            Method::POST,
+            "/api/auth/signup",
+            Some(json!({ "username": "carol", "password": "s3cret-pass" })),
+            [201, 409, 409, 409],
+        ),
         cell(
             Method::POST,
             "/api/auth/login",
