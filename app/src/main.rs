@@ -97,13 +97,10 @@ fn App() -> impl IntoView {
             </span>
             <span class="sync-badge" data-testid="sync-badge">
                 {move || {
-                    let state = studio.project().map(|p| studio.sync_state(&p));
-                    let state = match state {
-                        None | Some(SyncState::LocalOnly) => "Saved locally",
-                        Some(SyncState::Unsynced) => "Saved locally (not yet synced)",
-                        Some(SyncState::Synced) => "Synced",
-                        Some(SyncState::Conflict) => "Conflict with the server's copy",
-                    };
+                    let state = studio
+                        .project()
+                        .map_or(SyncState::LocalOnly, |p| studio.sync_state(&p))
+                        .label();
                     match studio.session.get() {
                         Some(s) => format!("{state} · signed in as {}", s.username),
                         None => state.to_string(),

@@ -23,6 +23,18 @@ pub enum SyncState {
     Conflict,
 }
 
+impl SyncState {
+    /// What the header and the Sync page say.
+    pub fn label(self) -> &'static str {
+        match self {
+            SyncState::LocalOnly => "Saved locally",
+            SyncState::Unsynced => "Saved locally (not yet synced)",
+            SyncState::Synced => "Synced",
+            SyncState::Conflict => "Conflict with the server's copy",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     Data,

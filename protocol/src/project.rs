@@ -459,6 +459,10 @@ pub struct InputField {
 pub struct RegisteredModel {
     pub name: String,
     pub versions: Vec<RegisteredVersion>,
+    /// Whether the model may be embedded on other sites: pushing it makes it public on the
+    /// sync service (otherwise it stays private there).
+    #[serde(default)]
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -119,6 +119,7 @@ fn sample_project() -> Project {
                 created_at_ms: 2.0,
                 public_path: None,
             }],
+            public: true,
         }],
         recipe: Some(sample_recipe()),
         images: BTreeMap::from([("cat".to_string(), 3)]),

@@ -1,12 +1,14 @@
 //! Register & ship: register the selected run as a version of a named model, download the
-//! model file, copy a share link that carries the whole project, and get the embed snippet for
-//! a model pushed to the sync service.
+//! model file, copy a share link that carries the whole project, choose whether a model may be
+//! embedded (public on the sync service), and get the embed snippet for a public model pushed
+//! to the sync service.
 
 use kiln_protocol::project::{RegisteredModel, RegisteredVersion};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-use crate::share;
-use crate::state::{Page, use_studio};
+use crate::state::{Page, Studio, use_studio};
+use crate::{share, sync_client};
 
 pub fn data_url(json: &str) -> String {
     let encoded = js_sys::encode_uri_component(json)
@@ -83,6 +85,7 @@ pub fn DeployPage() -> impl IntoView {
                     p.registry.push(RegisteredModel {
                         name: model_name.clone(),
                         versions: Vec::new(),
+                        public: false,
                     });
                     let last = p.registry.len() - 1;
                     &mut p.registry[last]
@@ -145,21 +148,70 @@ pub fn DeployPage() -> impl IntoView {
     }
 }
 
+/// Marks model `name` of the current project embeddable (public) or not. A model already on
+/// the sync service changes there first, so this browser never claims what the server does
+/// not do; `input` is the checkbox, put back if that fails.
+fn set_embeddable(
+    studio: Studio,
+    name: String,
+    public: bool,
+    on_server: bool,
+    input: web_sys::HtmlInputElement,
+) {
+    let said = if public {
+        format!("{name} may be embedded on other sites.")
+    } else {
+        format!("{name} is private: embeds cannot load it.")
+    };
+    let keep = move |name: &str| {
+        studio.edit(|p| {
+            if let Some(m) = p.registry.iter_mut().find(|m| m.name == name) {
+                m.public = public;
+            }
+        })
+    };
+    if !on_server {
+        keep(&name);
+        studio.tell(format!("{said} It takes effect when you push it."));
+        return;
+    }
+    let Some(session) = studio.session.get_untracked() else {
+        input.set_checked(!public);
+        studio.fail("This model is already on the sync service: log in on the Sync page first to change whether it can be embedded.");
+        return;
+    };
+    spawn_local(async move {
+        match sync_client::set_public(&session, &name, public).await {
+            Ok(_) => {
+                keep(&name);
+                studio.tell(said);
+            }
+            Err(e) => {
+                input.set_checked(!public);
+                studio.fail(format!(
+                    "Could not change it on the sync service: {e}. Try again once it can be reached."
+                ));
+            }
+        }
+    });
+}
+
 #[component]
 fn Registry() -> impl IntoView {
     let studio = use_studio();
     move || {
         let project = studio.project()?;
-        let rows = project
-            .registry
-            .iter()
-            .flat_map(|m| m.versions.iter().map(move |v| (m.name.clone(), v.clone())))
-            .map(|(model, v)| {
+        let models = project.registry.iter().map(|m| {
+            let name = m.name.clone();
+            let public = m.public;
+            let on_server = m.versions.iter().any(|v| v.public_path.is_some());
+            let rows = m.versions.iter().map(|v| {
+                let model = &m.name;
                 let artifact = project.runs.iter().find(|r| r.id == v.run_id).filter(|r| !r.artifact.is_null()).map(|r| r.artifact.to_string());
                 let file = format!("{model}-v{}.kiln.json", v.version);
                 // The path comes from a project document (maybe from a link): only a real public
                 // model path goes into a snippet someone will paste into their site.
-                let embed = v.public_path.as_ref().filter(|p| is_public_model_path(p)).map(|path| {
+                let embed = v.public_path.as_ref().filter(|p| public && is_public_model_path(p)).map(|path| {
                     format!(
                         "<script src=\"{o}/embed.js\"></script>\n<kiln-predict model=\"{o}{path}\"></kiln-predict>",
                         o = origin()
@@ -178,6 +230,11 @@ fn Registry() -> impl IntoView {
                                     <textarea readonly rows="3" class="wide" data-testid="embed-snippet">{snippet}</textarea>
                                 </div>
                             }.into_any(),
+                            None if !public => view! {
+                                <p class="hint" data-testid="embed-private">
+                                    "Private: tick \"Embeddable\" above to get an embed snippet for other sites."
+                                </p>
+                            }.into_any(),
                             None => view! {
                                 <p class="hint">
                                     "To embed this model on another site, push it on the "
@@ -188,10 +245,20 @@ fn Registry() -> impl IntoView {
                         }}
                     </li>
                 }
-            })
-            .collect_view();
+            }).collect_view();
+            view! {
+                <li data-testid="registered-model" data-name=m.name.clone()>
+                    <label>
+                        <input type="checkbox" data-testid="model-public" prop:checked=public
+                            on:change=move |ev| set_embeddable(studio, name.clone(), event_target_checked(&ev), on_server, event_target(&ev)) />
+                        {format!(" Embeddable: {} may be loaded by other sites (public on the sync service)", m.name)}
+                    </label>
+                    <ul>{rows}</ul>
+                </li>
+            }
+        }).collect_view();
         Some(
-            view! { <div class="card"><h3>"Registered models"</h3><ul class="registry">{rows}</ul></div> },
+            view! { <div class="card"><h3>"Registered models"</h3><ul class="registry">{models}</ul></div> },
         )
     }
 }

@@ -5,7 +5,7 @@ use kiln_protocol::sync::{ModelInfo, Stage, StageChange};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::state::use_studio;
+use crate::state::{Studio, use_studio};
 use crate::sync_client;
 
 const STAGES: [(Stage, &str); 4] = [
@@ -22,6 +22,28 @@ fn stage_label(stage: Stage) -> &'static str {
         .map_or("none", |(_, l)| l)
 }
 
+/// Brings the "Embeddable" flag of this browser's registered models named `name` in line
+/// with the server's, so the next push does not undo the change made here.
+fn keep_local_flag(studio: Studio, name: &str, public: bool) {
+    let stale: Vec<String> = studio.projects.with_untracked(|ps| {
+        ps.iter()
+            .filter(|p| {
+                p.registry
+                    .iter()
+                    .any(|m| m.name == name && m.public != public)
+            })
+            .map(|p| p.id.clone())
+            .collect()
+    });
+    for id in stale {
+        studio.edit_project(&id, |p| {
+            for m in p.registry.iter_mut().filter(|m| m.name == name) {
+                m.public = public;
+            }
+        });
+    }
+}
+
 fn when(ms: i64) -> String {
     js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
         .to_locale_string("en", &wasm_bindgen::JsValue::UNDEFINED)
@@ -29,7 +51,7 @@ fn when(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// The registry of the signed-in account, loaded on demand.
+/// The registry of the signed-in account (loaded when shown, and again on demand).
 #[component]
 pub fn RegistryPanel() -> impl IntoView {
     let studio = use_studio();
@@ -54,6 +76,7 @@ pub fn RegistryPanel() -> impl IntoView {
             models.set(full);
         });
     };
+    load();
     // Replaces one model in the list with the server's answer after a change.
     let apply = move |result: Result<ModelInfo, String>, done: String| match result {
         Ok(model) => {
@@ -100,6 +123,9 @@ pub fn RegistryPanel() -> impl IntoView {
         };
         spawn_local(async move {
             let result = sync_client::set_public(&session, &name, public).await;
+            if result.is_ok() {
+                keep_local_flag(studio, &name, public);
+            }
             let done = if public {
                 format!("{name} is public: embeds can load it.")
             } else {

@@ -13,8 +13,12 @@ use crate::state::{Studio, SyncState, use_studio};
 use crate::sync_client::PushError;
 use crate::{SESSION_KEY, sync_client};
 
-/// How often pushed projects with unsynced edits are pushed again.
-const AUTO_SYNC_MS: u64 = 3_000;
+/// How often the automatic sync looks for pushed projects with unsynced edits.
+const TICK_MS: u64 = 1_000;
+/// Quiet time after a project's last edit before it is pushed (a burst of edits goes out once).
+const DEBOUNCE_MS: f64 = 2_000.0;
+/// While the server cannot be reached, how long to wait before trying again.
+const RETRY_MS: f64 = 5_000.0;
 
 fn remember(studio: Studio, session: Option<kiln_protocol::sync::Session>) {
     if let Ok(Some(storage)) = window().local_storage() {
@@ -61,7 +65,7 @@ async fn push(studio: Studio, id: &str, overwrite: bool) -> Result<String, PushE
                 artifact: (*run.artifact).clone(),
                 project_id: Some(project.id.clone()),
                 run_id: Some(run.id.clone()),
-                public: Some(true),
+                public: Some(model.public),
             };
             let info = sync_client::register_model(&session, &model.name, &upload)
                 .await
@@ -128,25 +132,39 @@ async fn pull(studio: Studio, id: String) {
     }
 }
 
-/// Pushes, every few seconds, each pushed project edited since its last sync, unless it is
-/// in conflict; while the server cannot be reached, the edits wait and are pushed when it is
-/// back (the browser's `online` event also triggers a round).
+/// Pushes each pushed project edited since its last sync, once it has been quiet for
+/// [`DEBOUNCE_MS`], unless it is in conflict (the person resolves that on the Sync page).
+/// While the server cannot be reached, the edits wait and a push is tried every [`RETRY_MS`],
+/// and at once when the browser says it is back online.
 pub fn install_auto_sync(studio: Studio) {
     let busy = studio.pushing;
     // Projects whose automatic push failed for another reason (too large, refused): said
     // once, then left to a push by hand rather than repeated every round.
     let given_up = RwSignal::new(Vec::<String>::new());
+    // No new attempt before this time (after the server could not be reached).
+    let retry_at = RwSignal::new(0.0_f64);
     let round = move || {
-        if busy.get_untracked() || studio.session.get_untracked().is_none() {
+        let now = js_sys::Date::now();
+        if busy.get_untracked()
+            || studio.session.get_untracked().is_none()
+            || now < retry_at.get_untracked()
+        {
             return;
         }
-        let due: Vec<String> = studio.projects.with_untracked(|ps| {
+        let unsynced: Vec<(String, f64)> = studio.projects.with_untracked(|ps| {
             ps.iter()
                 .filter(|p| studio.sync_state_untracked(p) == SyncState::Unsynced)
-                .filter(|p| given_up.with_untracked(|g| !g.contains(&p.id)))
-                .map(|p| p.id.clone())
+                .map(|p| (p.id.clone(), p.updated_at_ms))
                 .collect()
         });
+        // A project pushed by hand (or pulled) since it was given up on syncs by itself again.
+        given_up.update(|g| g.retain(|id| unsynced.iter().any(|(p, _)| p == id)));
+        let due: Vec<String> = unsynced
+            .into_iter()
+            .filter(|(id, _)| given_up.with_untracked(|g| !g.contains(id)))
+            .filter(|(_, edited)| now - edited >= DEBOUNCE_MS)
+            .map(|(id, _)| id)
+            .collect();
         if due.is_empty() {
             return;
         }
@@ -154,13 +172,16 @@ pub fn install_auto_sync(studio: Studio) {
         spawn_local(async move {
             for id in due {
                 match push(studio, &id, false).await {
-                    Ok(_) => {}
+                    Ok(_) => retry_at.set(0.0),
                     Err(PushError::Conflict(_)) => studio.fail(
                         "A project changed on the server since this browser synced it: open \
                          Sync to reload it or overwrite it.",
                     ),
-                    // Offline or stopped server: the edits stay, the next round retries.
-                    Err(PushError::Unreachable(_)) => break,
+                    // Offline or stopped server: the edits stay, a later round retries.
+                    Err(PushError::Unreachable(_)) => {
+                        retry_at.set(js_sys::Date::now() + RETRY_MS);
+                        break;
+                    }
                     Err(PushError::Other(e)) => {
                         given_up.update(|g| g.push(id.clone()));
                         studio.fail(format!("Sync failed: {e}. Push it from the Sync page."));
@@ -172,8 +193,11 @@ pub fn install_auto_sync(studio: Studio) {
             busy.set(false);
         });
     };
-    set_interval(round, std::time::Duration::from_millis(AUTO_SYNC_MS));
-    let online = wasm_bindgen::closure::Closure::<dyn Fn()>::new(round);
+    set_interval(round, std::time::Duration::from_millis(TICK_MS));
+    let online = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+        retry_at.set(0.0);
+        round();
+    });
     let _ = window().add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
     online.forget();
 }
@@ -250,6 +274,9 @@ pub fn SyncPage() -> impl IntoView {
         <section class="page" aria-labelledby="sync-heading">
             <h2 id="sync-heading">"Sync"</h2>
             <p class="hint">"Optional. Projects stay in this browser unless you push them to this Kiln server. A pushed project syncs itself after every edit, and catches up when the server is back."</p>
+            <p data-testid="sync-state">
+                {move || studio.project().map(|p| format!("{}: {}", p.name, studio.sync_state(&p).label()))}
+            </p>
             <Show when=move || studio.session.get().is_none()>
                 <form class="card row" on:submit=move |ev| { ev.prevent_default(); authenticate(false); }>
                     <label>"Username " <input data-testid="sync-username" autocomplete="username"
@@ -333,11 +360,29 @@ fn SharePanel() -> impl IntoView {
             }
         });
     };
+    // Reload the list when another project becomes current or this one is first pushed (not
+    // on every edit).
+    let key = Memo::new(move |_| (studio.current.get(), pushed()));
     Effect::new(move |_| {
-        if pushed() {
+        created.set(None);
+        if key.get().1 {
             load();
         }
     });
+    let copy = move |_| {
+        let Some(url) = created.get_untracked() else {
+            return;
+        };
+        let promise = window().navigator().clipboard().write_text(&url);
+        spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(promise).await {
+                Ok(_) => studio.tell("Share link copied."),
+                Err(_) => studio.fail(
+                    "The browser did not allow copying: select the link and copy it by hand.",
+                ),
+            }
+        });
+    };
     let create = move |_| {
         let (Some(session), Some(id)) = (
             studio.session.get_untracked(),
@@ -387,7 +432,8 @@ fn SharePanel() -> impl IntoView {
                 </div>
                 <Show when=move || created.get().is_some()>
                     <p>"Copy it now; it is not shown again: "
-                        <input readonly class="wide" data-testid="share-url" prop:value=move || created.get().unwrap_or_default() /></p>
+                        <input readonly class="wide" data-testid="share-url" prop:value=move || created.get().unwrap_or_default() />
+                        " " <button data-testid="share-copy" on:click=copy>"Copy"</button></p>
                 </Show>
                 <ul>
                     {move || shares.get().into_iter().map(|s| {
