@@ -167,6 +167,13 @@ test("sign up, push the project and model, then log in and pull them in a fresh 
   await page.fill(byTestId("sync-password"), "correct horse battery");
   await page.click(byTestId("signup-button"));
   await page.waitForSelector(`${byTestId("sync-user")}:has-text("ada")`);
+  // Models are private unless the person makes them embeddable: no snippet until then.
+  await page.click(byTestId("nav-deploy"));
+  await page.waitForSelector(byTestId("embed-private"));
+  assert.equal(await page.locator(byTestId("embed-snippet")).count(), 0);
+  await page.check(byTestId("model-public"));
+  await page.waitForSelector(`${byTestId("notice-banner")}:has-text("takes effect when you push")`);
+  await page.click(byTestId("nav-sync"));
   await page.click(byTestId("push-button"));
   await page.waitForSelector(`${byTestId("notice-banner")}:has-text("Pushed")`);
   await page.click(byTestId("nav-deploy"));

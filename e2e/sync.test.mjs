@@ -1,7 +1,8 @@
 // The sync service from the studio, in real Chromium against a real `kiln serve`: the sync
 // state in the header, edits pushed by themselves, offline edits that catch up when the
-// server is back, a conflict resolved by reloading the server's copy, read-only share links
-// (open, make a copy, revoke) and the registry (stages, rollback with its reason).
+// server is back, conflicts resolved by reloading the server's copy or overwriting it,
+// read-only share links (open, make a copy, revoke) and the registry (stages, rollback with
+// its reason, the public flag).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { byTestId, createIrisProject, freshProfile, startKiln, train } from "./harness.mjs";
@@ -58,6 +59,7 @@ test("the header tells whether the project is synced, and edits push themselves,
   await page.click(byTestId("push-button"));
   await page.waitForSelector(`${byTestId("notice-banner")}:has-text("Pushed")`);
   await waitForBadge(page, /^Synced · signed in as ada/);
+  assert.equal(await page.textContent(byTestId("sync-state")), "Iris sync: Synced");
 
   // An edit is pushed without a click.
   await train(page, { model: "tree" });
@@ -77,9 +79,11 @@ test("the header tells whether the project is synced, and edits push themselves,
   assert.equal((await serverCopy(page)).runs.length, 3);
 });
 
-test("a stale copy is marked as a conflict and reloading takes the server's version", async () => {
+test("a stale copy is marked as a conflict: reloading takes the server's version, overwriting keeps this one", async () => {
+  const { page } = ada;
   const other = await freshProfile();
   try {
+    // A second browser pulls the project and adds a run, which pushes itself.
     await other.page.goto(kiln.url);
     await signIn(other.page);
     await other.page.click(byTestId("refresh-remote"));
@@ -88,20 +92,38 @@ test("a stale copy is marked as a conflict and reloading takes the server's vers
     await waitForBadge(other.page, /^Synced/);
     await train(other.page, { model: "knn" });
     await waitForBadge(other.page, /^Synced/);
+
+    // The first browser edits its now stale copy: the automatic push is refused.
+    await train(page, { model: "logistic" });
+    await waitForBadge(page, /^Conflict/);
+    await page.click(byTestId("nav-sync"));
+    await page.waitForSelector(byTestId("push-conflict"));
+    assert.equal(await page.textContent(byTestId("sync-state")), "Iris sync: Conflict with the server's copy");
+    await page.click(byTestId("conflict-reload"));
+    await waitForBadge(page, /^Synced/);
+    await page.click(byTestId("nav-train"));
+    // The server's version: three runs of the first browser and the other's k-NN run.
+    assert.equal(await page.locator(byTestId("run-row")).count(), 4);
+
+    // Both edit again; the second browser's push lands first, the first browser overwrites it.
+    await train(other.page, { model: "tree" });
+    await waitForBadge(other.page, /^Synced/);
+    const theirs = (await serverCopy(page)).runs.map((r) => r.id);
+    assert.equal(theirs.length, 5);
+    await train(page, { model: "linear" });
+    await waitForBadge(page, /^Conflict/);
+    await page.click(byTestId("nav-sync"));
+    await page.waitForSelector(byTestId("push-conflict"));
+    await page.click(byTestId("force-push-button"));
+    await page.waitForSelector(`${byTestId("notice-banner")}:has-text("Pushed")`);
+    await waitForBadge(page, /^Synced/);
+    assert.equal(await page.locator(byTestId("push-conflict")).count(), 0);
+    const ours = (await serverCopy(page)).runs.map((r) => r.id);
+    assert.equal(ours.length, 5);
+    assert.ok(!ours.includes(theirs.at(-1)), "the second browser's run was overwritten");
   } finally {
     await other.close();
   }
-  // The first browser edits its now stale copy: the automatic push is refused.
-  const { page } = ada;
-  await train(page, { model: "logistic" });
-  await waitForBadge(page, /^Conflict/);
-  await page.click(byTestId("nav-sync"));
-  await page.waitForSelector(byTestId("push-conflict"));
-  await page.click(byTestId("conflict-reload"));
-  await waitForBadge(page, /^Synced/);
-  await page.click(byTestId("nav-train"));
-  // The server's version: three runs of the first browser and the other's k-NN run.
-  assert.equal(await page.locator(byTestId("run-row")).count(), 4);
 });
 
 test("a read-only share link opens the project without an account, makes a copy, and stops when revoked", async () => {
@@ -112,23 +134,27 @@ test("a read-only share link opens the project without an account, makes a copy,
   const url = await page.inputValue(byTestId("share-url"));
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/#shared=[0-9a-f]{48}$/);
   await page.waitForSelector(`${byTestId("share-item")}:has-text("for Grace")`);
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: kiln.url });
+  await page.click(byTestId("share-copy"));
+  await page.waitForSelector(`${byTestId("notice-banner")}:has-text("copied")`);
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), url);
 
   const grace = await freshProfile();
   try {
     await grace.page.goto(url);
     await grace.page.waitForSelector(byTestId("shared-view"));
     assert.match(await grace.page.textContent("#shared-heading"), /Iris sync/);
-    assert.equal(await grace.page.locator(byTestId("shared-run")).count(), 4);
+    assert.equal(await grace.page.locator(byTestId("shared-run")).count(), 5);
     assert.equal(await grace.page.locator(byTestId("push-button")).count(), 0, "no editing while read-only");
     await grace.page.click(byTestId("make-copy"));
     await grace.page.waitForSelector(`${byTestId("project-title")}:has-text("Iris sync")`);
     await grace.page.click(byTestId("nav-train"));
-    assert.equal(await grace.page.locator(byTestId("run-row")).count(), 4);
+    assert.equal(await grace.page.locator(byTestId("run-row")).count(), 5);
   } finally {
     await grace.close();
   }
 
-  await page.click(`${byTestId("share-item")} button`);
+  await page.click(`${byTestId("share-item")}:has-text("for Grace") [data-testid^="share-revoke-"]`);
   await page.waitForSelector(`${byTestId("notice-banner")}:has-text("revoked")`);
   const late = await freshProfile();
   try {
@@ -169,15 +195,31 @@ test("the registry promotes versions, rolls back with a reason, and records the 
   const latest = await page.textContent(`${model} ${byTestId("history-entry")}`);
   assert.match(latest, /v1: archived → production \(rollback\) by ada .*"v2 mislabels virginica"/);
 
-  // Embeds that follow production now get version 1.
+  // New models are private: the production address serves nothing until the model is public.
   const productionUrl = await page.textContent(`${model} ${byTestId("production-url")}`);
-  const { etag, v1 } = await page.evaluate(async (u) => {
+  const served = () =>
+    page.evaluate(async (u) => {
+      const answer = await fetch(u);
+      return { status: answer.status, etag: answer.headers.get("etag") };
+    }, productionUrl);
+  assert.equal((await served()).status, 404);
+  await page.click(`${model} ${byTestId("public-toggle")}`);
+  await page.waitForSelector(`${byTestId("notice-banner")}:has-text("iris-prod is public")`);
+  assert.ok(await page.isChecked(`${model} ${byTestId("public-toggle")}`));
+
+  // Embeds that follow production now get version 1.
+  const v1 = await page.evaluate(async () => {
     const session = JSON.parse(localStorage.getItem("kiln.session"));
     const info = await (await fetch("/api/models/iris-prod", { headers: { authorization: `Bearer ${session.token}` } })).json();
-    const served = await fetch(u);
-    return { etag: served.headers.get("etag"), v1: info.versions[0].public_id };
-  }, productionUrl);
-  assert.equal(etag, `"${v1}"`);
+    return info.versions.find((v) => v.version === 1).public_id;
+  });
+  assert.deepEqual(await served(), { status: 200, etag: `"${v1}"` });
+
+  // The Register & ship page follows: the model is embeddable there, with its snippet.
+  await page.click(byTestId("nav-deploy"));
+  const local = `${byTestId("registered-model")}[data-name="iris-prod"]`;
+  assert.ok(await page.isChecked(`${local} ${byTestId("model-public")}`));
+  await page.waitForSelector(`${local} ${byTestId("embed-snippet")}`);
 });
 
 test("a project deleted on the server is said to be gone, and pushing stores it anew", async () => {
