@@ -96,6 +96,10 @@ test("a stale copy is marked as a conflict: reloading takes the server's version
     // The first browser edits its now stale copy: the automatic push is refused.
     await train(page, { model: "logistic" });
     await waitForBadge(page, /^Conflict/);
+    // The conflict outlives a reload: the project is not pushed again behind the person's back.
+    await page.reload();
+    await page.waitForSelector(`${byTestId("project-title")}:has-text("Iris sync")`);
+    assert.match(await badge(page), /^Conflict/);
     await page.click(byTestId("nav-sync"));
     await page.waitForSelector(byTestId("push-conflict"));
     assert.equal(await page.textContent(byTestId("sync-state")), "Iris sync: Conflict with the server's copy");
@@ -148,6 +152,7 @@ test("a read-only share link opens the project without an account, makes a copy,
     assert.equal(await grace.page.locator(byTestId("push-button")).count(), 0, "no editing while read-only");
     await grace.page.click(byTestId("make-copy"));
     await grace.page.waitForSelector(`${byTestId("project-title")}:has-text("Iris sync")`);
+    assert.match(await badge(grace.page), /^Saved locally$/, "the copy is Grace's own, not synced");
     await grace.page.click(byTestId("nav-train"));
     assert.equal(await grace.page.locator(byTestId("run-row")).count(), 5);
   } finally {
@@ -160,6 +165,7 @@ test("a read-only share link opens the project without an account, makes a copy,
   try {
     await late.page.goto(url);
     await late.page.waitForSelector(`${byTestId("error-banner")}:has-text("does not open a project")`);
+    assert.match(await late.page.textContent(byTestId("error-banner")), /not valid \(it may have been revoked/);
     assert.equal(await late.page.locator(byTestId("shared-view")).count(), 0);
   } finally {
     await late.close();

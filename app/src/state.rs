@@ -10,6 +10,7 @@ use crate::store;
 
 const ETAGS_KEY: &str = "kiln.etags";
 const SYNCED_KEY: &str = "kiln.synced";
+const CONFLICTS_KEY: &str = "kiln.conflicts";
 
 /// Where a project stands with the sync service, as the header shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +122,8 @@ pub struct Studio {
     pub search: RwSignal<Option<crate::pages::search::SearchState>>,
     /// Each project's `updated_at_ms` when it was last pushed or pulled, by project id.
     pub synced: RwSignal<Vec<(String, f64)>>,
-    /// Projects whose last push found the server's copy changed elsewhere.
+    /// Projects whose last push found the server's copy changed elsewhere (kept across
+    /// reloads, so automatic pushes stay stopped until the person resolves it).
     pub conflicts: RwSignal<Vec<String>>,
     /// A project opened read-only from a sync-service share link (not saved here).
     pub shared: RwSignal<Option<Project>>,
@@ -249,8 +251,8 @@ impl Studio {
         }
     }
 
-    /// Reads the version tags saved by [`Studio::set_etag`] and the sync marks saved by
-    /// [`Studio::mark_synced`].
+    /// Reads the version tags saved by [`Studio::set_etag`], the sync marks saved by
+    /// [`Studio::mark_synced`] and the conflicts saved by [`Studio::mark_conflict`].
     pub fn restore_etags(&self) {
         if let Some(tags) = read_local::<Vec<(String, String)>>(ETAGS_KEY) {
             self.etags.set(tags);
@@ -258,6 +260,14 @@ impl Studio {
         if let Some(marks) = read_local::<Vec<(String, f64)>>(SYNCED_KEY) {
             self.synced.set(marks);
         }
+        if let Some(conflicts) = read_local::<Vec<String>>(CONFLICTS_KEY) {
+            self.conflicts.set(conflicts);
+        }
+    }
+
+    fn save_conflicts(&self) {
+        self.conflicts
+            .with_untracked(|c| write_local(CONFLICTS_KEY, c));
     }
 
     /// Records that the server holds project `id` as it was at `updated_at_ms` (after a push
@@ -268,12 +278,8 @@ impl Studio {
             t.push((id.to_string(), updated_at_ms));
         });
         self.conflicts.update(|c| c.retain(|p| p != id));
-        let json = self
-            .synced
-            .with_untracked(|t| serde_json::to_string(t).unwrap_or_default());
-        if let Ok(Some(storage)) = window().local_storage() {
-            let _ = storage.set_item(SYNCED_KEY, &json);
-        }
+        self.save_conflicts();
+        self.synced.with_untracked(|t| write_local(SYNCED_KEY, t));
     }
 
     /// Forgets that project `id` was ever synced (the server no longer has it).
@@ -281,6 +287,7 @@ impl Studio {
         self.etags.update(|t| t.retain(|(p, _)| p != id));
         self.synced.update(|t| t.retain(|(p, _)| p != id));
         self.conflicts.update(|c| c.retain(|p| p != id));
+        self.save_conflicts();
         if let Ok(Some(storage)) = window().local_storage() {
             let etags = self
                 .etags
@@ -300,6 +307,7 @@ impl Studio {
                 c.push(id.to_string());
             }
         });
+        self.save_conflicts();
     }
 
     /// Where `project` stands with the sync service (tracks the signals it reads).
@@ -334,6 +342,13 @@ fn state_of(updated_at_ms: f64, conflict: bool, has_etag: bool, mark: Option<f64
         (false, false, _) => SyncState::LocalOnly,
         (false, true, Some(at)) if updated_at_ms <= at => SyncState::Synced,
         (false, true, _) => SyncState::Unsynced,
+    }
+}
+
+fn write_local<T: serde::Serialize + ?Sized>(key: &str, value: &T) {
+    if let (Ok(json), Ok(Some(storage))) = (serde_json::to_string(value), window().local_storage())
+    {
+        let _ = storage.set_item(key, &json);
     }
 }
 

@@ -22,8 +22,13 @@ pub fn SharedView(project: Project) -> impl IntoView {
     let copy = project.clone();
     let make_copy = move |_| {
         let mut own = copy.clone();
-        // The copy is this browser's own: a fresh id, so it never collides with the owner's.
+        // The copy is this browser's own: a fresh id, so it never collides with the owner's,
+        // and its model versions are not the owner's registered ones (pushing it registers
+        // them under the account that pushes).
         own.id = fresh_id();
+        for version in own.registry.iter_mut().flat_map(|m| m.versions.iter_mut()) {
+            version.public_path = None;
+        }
         let name = own.name.clone();
         studio.shared.set(None);
         studio.adopt(own);
