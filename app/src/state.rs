@@ -243,12 +243,7 @@ impl Studio {
             t.retain(|(p, _)| p != id);
             t.push((id.to_string(), etag));
         });
-        let json = self
-            .etags
-            .with_untracked(|t| serde_json::to_string(t).unwrap_or_default());
-        if let Ok(Some(storage)) = window().local_storage() {
-            let _ = storage.set_item(ETAGS_KEY, &json);
-        }
+        self.etags.with_untracked(|t| write_local(ETAGS_KEY, t));
     }
 
     /// Reads the version tags saved by [`Studio::set_etag`], the sync marks saved by
@@ -288,16 +283,8 @@ impl Studio {
         self.synced.update(|t| t.retain(|(p, _)| p != id));
         self.conflicts.update(|c| c.retain(|p| p != id));
         self.save_conflicts();
-        if let Ok(Some(storage)) = window().local_storage() {
-            let etags = self
-                .etags
-                .with_untracked(|t| serde_json::to_string(t).unwrap_or_default());
-            let synced = self
-                .synced
-                .with_untracked(|t| serde_json::to_string(t).unwrap_or_default());
-            let _ = storage.set_item(ETAGS_KEY, &etags);
-            let _ = storage.set_item(SYNCED_KEY, &synced);
-        }
+        self.etags.with_untracked(|t| write_local(ETAGS_KEY, t));
+        self.synced.with_untracked(|t| write_local(SYNCED_KEY, t));
     }
 
     /// Marks project `id` as in conflict with the server's copy.

@@ -230,9 +230,7 @@ pub fn next_revision(
             "there is no project `{id}` in your account to update; send it without `If-Match` \
              to create it"
         ))),
-        (Some(_), None) => Err(SyncError::PreconditionRequired(format!(
-            "project `{id}` already exists; send the etag you last saw in `If-Match` to update it"
-        ))),
+        (Some(_), None) => Err(exists_already(id)),
         (Some((current, revision)), Some(tags)) => {
             if if_match_allows(tags, current) {
                 Ok(revision + 1)
@@ -241,6 +239,13 @@ pub fn next_revision(
             }
         }
     }
+}
+
+/// The answer to a create of a project that exists.
+pub fn exists_already(id: &str) -> SyncError {
+    SyncError::PreconditionRequired(format!(
+        "project `{id}` already exists; send the etag you last saw in `If-Match` to update it"
+    ))
 }
 
 /// Whether `If-Match` tags allow a change to the version tagged `current`.

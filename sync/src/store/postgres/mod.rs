@@ -13,8 +13,8 @@ use r2d2_postgres::PostgresConnectionManager;
 use super::{
     ModelListing, ModelRecord, NewVersion, ProjectRecord, ProjectWrite, Selector, ShareRecord,
     StageRequest, Store, StoreResult, TokenOwner, TokenRecord, UserRecord, VersionRecord,
-    if_match_allows, make_etag, next_revision, no_model, plan_stage_change, stage_name, stale,
-    version_number,
+    exists_already, if_match_allows, make_etag, next_revision, no_model, plan_stage_change,
+    stage_name, stale, version_number,
 };
 use crate::error::SyncError;
 
@@ -299,11 +299,9 @@ impl Store for PgStore {
         }
         .map_err(pg)?;
         if written == 0 {
-            return Err(next_revision(&w.id, Some(("", 0)), None)
-                .err()
-                .unwrap_or_else(|| {
-                    SyncError::Internal("a project write changed nothing".to_owned())
-                }));
+            // Another create of this id committed first: this one is now an update sent
+            // without `If-Match`, which the shared rule refuses.
+            return Err(exists_already(&w.id));
         }
         tx.commit().map_err(pg)?;
         Ok(ProjectRecord {
