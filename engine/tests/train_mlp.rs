@@ -226,9 +226,13 @@ fn batch_norm_dropout_tanh_and_sgd_train_and_export_the_same_outputs() {
 }
 
 #[test]
-fn the_same_seed_gives_the_same_network() {
-    let (prepared, params) = iris(&[("epochs", "5"), ("dropout", "0.1")]);
-    let run = || {
+fn the_same_seed_gives_the_same_network_even_while_others_train_beside_it() {
+    // Initial weights and dropout masks come from the run's seed alone: another network
+    // training on another thread at the same time draws nothing from this one's stream.
+    let (prepared, params) = iris(&[("epochs", "5"), ("dropout", "0.3")]);
+    let run = |seed: u64| {
+        let mut prepared = prepared.clone();
+        prepared.config.seed = seed;
         block_on(train_net(
             &prepared,
             &NetParams::Mlp(params.clone()),
@@ -240,7 +244,21 @@ fn the_same_seed_gives_the_same_network() {
         .artifact
         .model
     };
-    assert_eq!(run(), run());
+    let alone = run(7);
+    let (beside, others) = std::thread::scope(|s| {
+        let others: Vec<_> = (0..3).map(|i| s.spawn(move || run(100 + i))).collect();
+        let beside = run(7);
+        (
+            beside,
+            others
+                .into_iter()
+                .map(|t| t.join().unwrap())
+                .collect::<Vec<_>>(),
+        )
+    });
+    assert_eq!(alone, beside);
+    assert_ne!(alone, others[0], "another seed gives another network");
+    assert_eq!(others[0], run(100));
 }
 
 #[test]

@@ -9,6 +9,7 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::prelude::*;
 use kiln_protocol::project::{EpochStats, TrainingHistory};
 use kiln_protocol::rng::SplitMix64;
+use std::sync::{Mutex, PoisonError};
 use web_time::Instant;
 
 use super::net::{Model, read_error};
@@ -16,6 +17,25 @@ use super::{Compute, NetParams, NnData, NnTarget, device_for};
 use crate::models::cnn::NetWeights;
 use crate::models::mlp::{ClassWeight, MlpParams, Optimizer};
 use crate::train::TrainError;
+
+/// burn keeps each backend's random state in one process-wide static, so two networks training
+/// on different threads would draw their initial weights and dropout masks from one stream and
+/// neither would be reproducible. Every draw therefore goes through [`seeded`], which holds this
+/// lock, re-seeds the stream from the run's own seed and the position of the draw, and draws.
+static DRAWS: Mutex<()> = Mutex::new(());
+
+/// Runs `draw` (which must not await) with the device's random stream seeded by `seed` alone.
+fn seeded<T>(device: &Device, seed: u64, draw: impl FnOnce() -> T) -> T {
+    let _only_this_draw = DRAWS.lock().unwrap_or_else(PoisonError::into_inner);
+    device.seed(seed);
+    draw()
+}
+
+/// The seed of one optimisation step's dropout masks: the run's seed, the epoch and the batch.
+fn step_seed(seed: u64, epoch: u32, batch: usize) -> u64 {
+    let mut mix = SplitMix64::new(seed ^ (u64::from(epoch) << 32) ^ batch as u64);
+    mix.next_u64()
+}
 
 /// Where training stands after some epochs, independent of any device: enough to go on
 /// elsewhere.
@@ -137,6 +157,8 @@ pub struct Trainer {
     /// Standard deviation of a regression target (to report RMSE in target units).
     scale: f64,
     rng: SplitMix64,
+    /// The run's seed, from which every random draw is derived.
+    seed: u64,
     state: Option<Checkpoint>,
 }
 
@@ -156,10 +178,11 @@ impl Trainer {
         let base = device_for(compute)?;
         let device = base.clone().autodiff();
         let done = resume.as_ref().map_or(0, Checkpoint::epochs_done);
-        device.seed(seed.wrapping_add(u64::from(done)));
         let net = match &resume {
             Some(c) => Model::load(&c.weights, params, &device),
-            None => Model::new(data.width, data.target.outputs(), arch, &device),
+            None => seeded(&device, seed, || {
+                Model::new(data.width, data.target.outputs(), arch, &device)
+            }),
         };
         let (train_rows, valid_rows) = data.split(params.validation_fraction, seed);
         let weights = match (&data.target, params.class_weight) {
@@ -212,6 +235,7 @@ impl Trainer {
             classification,
             scale,
             rng: SplitMix64::new(seed ^ 0x6e6e_u64.wrapping_add(u64::from(done))),
+            seed,
             state: resume,
             device,
         })
@@ -243,6 +267,7 @@ impl Trainer {
         &mut self,
         chunk: &[usize],
         lr: f64,
+        draw: u64,
     ) -> Result<(Tensor<1>, Option<Tensor<1, Int>>), TrainError> {
         let net = self.net.take().ok_or_else(lost)?;
         let n = chunk.len();
@@ -255,7 +280,8 @@ impl Trainer {
             Labels::Classes(y) => Labels::Classes(y.clone().select(0, idx)),
             Labels::Values(y) => Labels::Values(y.clone().select(0, idx)),
         };
-        let out = net.forward(x, self.params.activation);
+        let act = self.params.activation;
+        let out = seeded(&self.device, draw, || net.forward(x, act));
         let correct = match &y {
             Labels::Classes(y) => Some(correct(out.clone().detach(), y.clone())),
             Labels::Values(_) => None,
@@ -277,12 +303,12 @@ impl Trainer {
         let lr = self.params.learning_rate;
         let chunk: Vec<usize> = (0..batch.min(self.train.n)).collect();
         // One step first: shader compilation and allocation are not what is being compared.
-        let (warm, _) = self.step(&chunk, lr)?;
+        let (warm, _) = self.step(&chunk, lr, step_seed(self.seed, 0, 0))?;
         warm.into_scalar_async::<f32>().await.map_err(read_error)?;
         let started = Instant::now();
         let mut last = None;
-        for _ in 0..steps.max(1) {
-            last = Some(self.step(&chunk, lr)?.0);
+        for i in 0..steps.max(1) {
+            last = Some(self.step(&chunk, lr, step_seed(self.seed, 0, i + 1))?.0);
         }
         if let Some(t) = last {
             t.into_scalar_async::<f32>().await.map_err(read_error)?;
@@ -306,8 +332,8 @@ impl Trainer {
         let batch = self.batch();
         let mut loss_sum: Option<Tensor<1>> = None;
         let mut correct_sum: Option<Tensor<1, Int>> = None;
-        for chunk in order.chunks(batch) {
-            let (loss, correct) = self.step(chunk, lr)?;
+        for (i, chunk) in order.chunks(batch).enumerate() {
+            let (loss, correct) = self.step(chunk, lr, step_seed(self.seed, done, i))?;
             loss_sum = Some(match loss_sum {
                 Some(s) => s + loss,
                 None => loss,
