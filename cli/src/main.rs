@@ -1,6 +1,7 @@
 //! `kiln`: the native face of Kiln. `kiln serve` runs the sync service and serves the built
 //! studio on one port; the other commands run the same engine the studio uses, headless.
 
+mod drift;
 mod images;
 mod predict;
 mod profile;
@@ -31,6 +32,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Score every row of a data file with a trained model.
     Predict(predict::PredictArgs),
+    /// Check a new batch of rows for drift against a model's training data.
+    Drift(drift::DriftArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,5 +42,6 @@ fn main() -> anyhow::Result<()> {
         Command::Profile(args) => profile::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Predict(args) => predict::run(&args),
+        Command::Drift(args) => drift::run(&args),
     }
 }

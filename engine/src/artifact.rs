@@ -36,6 +36,11 @@ pub struct Artifact {
     /// The image shape a convolutional network takes (its inputs are images, not columns).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<crate::models::cnn::ImageShape>,
+    /// What the model keeps of its training data (distributions, feature means, a few
+    /// prepared rows) to check drift and explain predictions without the training rows.
+    /// Absent in models trained before it was kept and in image models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<crate::drift::Reference>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,7 +157,15 @@ impl Artifact {
         };
         self.model
             .check(self.recipe.width(), outputs)
-            .map_err(ArtifactError::Inconsistent)
+            .map_err(ArtifactError::Inconsistent)?;
+        if let Some(r) = &self.reference {
+            if r.columns.len() != self.recipe.inputs.len() {
+                return bad("the training reference does not match the model's inputs".into());
+            }
+            r.check(self.recipe.width())
+                .map_err(ArtifactError::Inconsistent)?;
+        }
+        Ok(())
     }
 
     /// The form a person fills in to get a prediction.

@@ -6,8 +6,9 @@ use std::ops::ControlFlow;
 use kiln_protocol::evaluation::{Decomposition, Evaluation, Report};
 
 use crate::artifact::{ARTIFACT_FORMAT, ARTIFACT_KIND, Artifact, Lineage};
+use crate::drift::{Distribution, Reference, cluster_label};
 use crate::evaluation;
-use crate::model::FittedModel;
+use crate::model::{FittedModel, argmax};
 use crate::models::linear::{LinearParams, fit_logistic, fit_regression};
 use crate::models::params::Params;
 use crate::models::{
@@ -325,8 +326,12 @@ pub fn finish(prepared: &Prepared, model: FittedModel, loss_curve: Vec<f64>) -> 
         FittedModel::Cnn(m) => Some(m.shape),
         _ => None,
     };
+    let reference = image
+        .is_none()
+        .then(|| reference_of(prepared, &model, &classes));
     let artifact = Artifact {
         image,
+        reference,
         format: ARTIFACT_FORMAT,
         kind: ARTIFACT_KIND.to_string(),
         task: config.task,
@@ -350,6 +355,53 @@ pub fn finish(prepared: &Prepared, model: FittedModel, loss_curve: Vec<f64>) -> 
         loss_curve,
         evaluation,
     }
+}
+
+/// Rows of the training data the prediction reference is built from (predicting every row of a
+/// large set with a big forest would cost more than the reference gains).
+const PREDICTION_REFERENCE_ROWS: usize = 5_000;
+
+/// The drift and explanation reference of a table model: its inputs on the training rows, its
+/// prepared training matrix, and its predictions on (a sample of) those rows.
+fn reference_of(prepared: &Prepared, model: &FittedModel, classes: &[String]) -> Reference {
+    let config = &prepared.config;
+    let frame_rows: Vec<usize> = prepared
+        .split
+        .train
+        .iter()
+        .map(|&i| prepared.rows[i])
+        .collect();
+    let inputs = prepared.recipe.input_columns(&prepared.frame, &frame_rows);
+    let x = Matrix::new(&prepared.x_train, prepared.width());
+    let step = x.len().div_ceil(PREDICTION_REFERENCE_ROWS).max(1);
+    let sample = x.rows().step_by(step).map(|row| model.output(row));
+    let prediction = match (config.task, model) {
+        (Task::Classification, _) => {
+            let labels: Vec<String> = sample
+                .map(|o| classes.get(argmax(&o)).cloned().unwrap_or_default())
+                .collect();
+            Some(Distribution::categorical(labels.iter().map(String::as_str)))
+        }
+        (Task::Regression, _) => {
+            let (mean, scale) = match &prepared.labels {
+                Labels::Values { mean, scale, .. } => (*mean, *scale),
+                _ => (0.0, 1.0),
+            };
+            let values: Vec<f64> = sample
+                .filter_map(|o| o.first().map(|v| v * scale + mean))
+                .filter(|v| v.is_finite())
+                .collect();
+            Distribution::numeric(&values)
+        }
+        (Task::Clustering, FittedModel::Pca(_)) => None,
+        (Task::Clustering, _) => {
+            let labels: Vec<String> = sample
+                .map(|o| cluster_label(o.first().copied().unwrap_or(0.0)))
+                .collect();
+            Some(Distribution::categorical(labels.iter().map(String::as_str)))
+        }
+    };
+    Reference::build(&inputs, &x, prediction, config.seed)
 }
 
 /// A progress callback that never stops the work.

@@ -5,9 +5,13 @@
 
 pub mod artifact;
 pub mod data;
+pub mod drift;
 pub mod evaluation;
+pub mod explain;
+pub mod fairness;
 pub mod fit;
 pub mod formula;
+pub mod gate;
 pub mod images;
 pub mod model;
 pub mod models;
@@ -15,6 +19,7 @@ pub mod models;
 pub mod nn;
 pub mod profile;
 pub mod recipe;
+pub mod score;
 pub mod split;
 pub mod stats;
 pub mod train;

@@ -4,6 +4,8 @@
 //! internals.
 
 pub mod evaluation;
+pub mod explain;
+pub mod monitor;
 pub mod params;
 pub mod profile;
 pub mod project;

@@ -147,8 +147,9 @@ impl FittedRecipe {
         self.features.len()
     }
 
-    /// The working table for some rows of a frame: the inputs, typed as in training.
-    fn inputs_of(&self, frame: &Frame, rows: &[usize]) -> Vec<Column> {
+    /// The working table for some rows of a frame: the inputs, typed as in training (a column
+    /// the frame lacks is all missing).
+    pub fn input_columns(&self, frame: &Frame, rows: &[usize]) -> Vec<Column> {
         self.inputs
             .iter()
             .map(|input| {
@@ -165,7 +166,7 @@ impl FittedRecipe {
 
     /// Runs the steps and returns the prepared columns (before missing numbers are filled).
     pub fn prepared_columns(&self, frame: &Frame, rows: &[usize]) -> Vec<Column> {
-        let mut table = self.inputs_of(frame, rows);
+        let mut table = self.input_columns(frame, rows);
         for step in &self.steps {
             steps::apply(step, &mut table);
         }

@@ -176,6 +176,7 @@ impl<'a> Grower<'a> {
                 right: right as u32,
                 value: 0.0,
                 gain: s.gain,
+                cover: (o.end - o.start) as f64,
             };
             out.bins[o.node] = s.bin;
             n_leaves += 1;
@@ -295,7 +296,10 @@ impl<'a> Grower<'a> {
     fn finish(&self, out: &mut Grown, node: usize, range: (usize, usize), sums: Sums) {
         let value = -sums.g / (sums.h + self.params.l2) * self.params.shrinkage;
         let value = if value.is_finite() { value } else { 0.0 };
-        out.tree.nodes[node] = leaf(value);
+        out.tree.nodes[node] = Node {
+            cover: (range.1 - range.0) as f64,
+            ..leaf(value)
+        };
         out.leaves.push((range.0, range.1, value));
     }
 
@@ -384,6 +388,7 @@ fn leaf(value: f64) -> Node {
         right: 0,
         value,
         gain: 0.0,
+        cover: 0.0,
     }
 }
 

@@ -111,6 +111,10 @@ pub struct Node {
     pub value: f64,
     /// An internal node's gain (loss reduction), for feature importances.
     pub gain: f64,
+    /// Training rows that reached the node (what TreeSHAP weighs branches by); 0 in models
+    /// written before it was kept.
+    #[serde(default)]
+    pub cover: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

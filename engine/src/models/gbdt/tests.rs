@@ -433,6 +433,7 @@ fn check_rejects_malformed_models() {
         right: 1,
         value: 0.0,
         gain: 1.0,
+        cover: 1.0,
     };
     assert!(bad.check(4, 2).is_err());
 }
