@@ -81,7 +81,9 @@ fn an_mlp_reports_its_settings_every_epoch_and_cross_validation() {
         "--param",
         "early_stopping=false",
         "--param",
-        "learning_rate=0.01",
+        // 0.03 reaches 90% or more within 40 epochs at every seed tried (0 to 9, 42); 0.01
+        // leaves some initialisations under-trained.
+        "learning_rate=0.03",
         "--param",
         "activation=tanh",
         "--cv",

@@ -3,7 +3,16 @@
 //! largest gap between groups on each figure, and a plain warning when a gap passes the
 //! threshold the person set.
 
-use kiln_protocol::explain::{FairnessReport, Gap, GroupFigures};
+use kiln_protocol::explain::{FairnessReport, FairnessRequest, Gap, GroupFigures};
+
+use crate::artifact::Artifact;
+use crate::data::Frame;
+use crate::model::argmax;
+use crate::models::Matrix;
+use crate::train::Task;
+
+/// How a missing value of the sensitive column is shown as a group.
+pub const MISSING_GROUP: &str = "(missing)";
 
 /// Groups smaller than this are reported but left out of the gaps (a gap between a group of
 /// three and the rest says nothing).
@@ -98,6 +107,73 @@ pub fn report(
         gaps,
         warning,
     }
+}
+
+/// A classifier's figures per group of `request.column` on `rows` of `frame` (rows whose
+/// target is not a known class are left out).
+pub fn on_rows(
+    artifact: &Artifact,
+    frame: &Frame,
+    rows: &[usize],
+    request: &FairnessRequest,
+) -> Result<FairnessReport, String> {
+    if artifact.task != Task::Classification {
+        return Err("fairness per group is measured for classifiers".into());
+    }
+    if !artifact.classes.iter().any(|c| *c == request.positive) {
+        return Err(format!(
+            "\"{}\" is not one of the model's classes ({})",
+            request.positive,
+            artifact.classes.join(", ")
+        ));
+    }
+    if !(0.0..=1.0).contains(&request.threshold) {
+        return Err(format!(
+            "the gap threshold must be between 0 and 1 (got {})",
+            request.threshold
+        ));
+    }
+    let sensitive = frame
+        .column(&request.column)
+        .ok_or_else(|| format!("the data has no column \"{}\"", request.column))?;
+    let target = frame
+        .column(&artifact.target)
+        .ok_or_else(|| format!("the data has no target column \"{}\"", artifact.target))?;
+    let x = artifact.recipe.transform_frame(frame, rows);
+    let x = Matrix::new(&x, artifact.recipe.width());
+    let (mut actual, mut predicted, mut groups) = (Vec::new(), Vec::new(), Vec::new());
+    for (&row, values) in rows.iter().zip(x.rows()) {
+        let truth = target.cell_text(row).trim().to_string();
+        if !artifact.classes.contains(&truth) {
+            continue;
+        }
+        let out = artifact.model.output(values);
+        predicted.push(
+            artifact
+                .classes
+                .get(argmax(&out))
+                .cloned()
+                .unwrap_or_default(),
+        );
+        actual.push(truth);
+        let group = sensitive.cell_text(row).trim().to_string();
+        groups.push(if group.is_empty() {
+            MISSING_GROUP.to_string()
+        } else {
+            group
+        });
+    }
+    if actual.is_empty() {
+        return Err("no row has a known class to compare with".into());
+    }
+    Ok(report(
+        &request.column,
+        &actual,
+        &predicted,
+        &groups,
+        &request.positive,
+        request.threshold,
+    ))
 }
 
 fn percent(figures: &[GroupFigures], group: &str, metric: &str) -> String {

@@ -142,3 +142,27 @@ pub struct FairnessReport {
     #[serde(default)]
     pub warning: Option<String>,
 }
+
+/// A sensitive column to check, the class that counts as selected, and the largest gap
+/// between groups allowed before a warning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FairnessRequest {
+    pub column: String,
+    pub positive: String,
+    pub threshold: f64,
+}
+
+/// What the Explain page receives for a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelExplanation {
+    pub global: GlobalExplanation,
+    /// Some test rows as text (the model's inputs and the target), to pick one to explain.
+    pub rows: Vec<std::collections::BTreeMap<String, String>>,
+    /// Columns of the data with few distinct values, that can be marked as sensitive.
+    pub group_columns: Vec<String>,
+    #[serde(default)]
+    pub fairness: Option<FairnessReport>,
+    /// Set when the project's data is not what the model was trained on.
+    #[serde(default)]
+    pub note: Option<String>,
+}

@@ -393,6 +393,9 @@ pub struct RunRecord {
     /// Per-epoch curves of a neural network's training.
     #[serde(default)]
     pub history: Option<TrainingHistory>,
+    /// The share of rows held out for evaluation (what Explain measures on again).
+    #[serde(default)]
+    pub holdout: Option<f64>,
 }
 
 /// One finished epoch of neural-network training.

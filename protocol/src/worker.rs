@@ -77,6 +77,33 @@ pub enum WorkerRequest {
         artifact: serde_json::Value,
         rgba: Vec<u8>,
     },
+    /// Check a batch of rows (a data file's text) for drift against the training reference
+    /// an artifact keeps, and score the artifact on it when it has the target.
+    Drift {
+        job_id: u64,
+        artifact: serde_json::Value,
+        file_name: String,
+        text: String,
+        settings: crate::monitor::DriftSettings,
+    },
+    /// Explain a model on its run's test rows (the spec re-splits the project's data as the
+    /// run did): importances, partial dependence, rows to pick, and fairness per group of a
+    /// sensitive column when one is named.
+    ExplainModel {
+        job_id: u64,
+        artifact: serde_json::Value,
+        file_name: String,
+        text: String,
+        spec: TrainSpec,
+        #[serde(default)]
+        fairness: Option<crate::explain::FairnessRequest>,
+    },
+    /// One row's contributions (column name to raw text, as a form holds it).
+    ExplainRow {
+        job_id: u64,
+        artifact: serde_json::Value,
+        row: BTreeMap<String, String>,
+    },
     /// Steer the running training job. Handled as soon as it arrives (not queued); takes
     /// effect at the end of the current epoch.
     Control { job_id: u64, action: Control },
@@ -103,6 +130,9 @@ impl WorkerRequest {
             | WorkerRequest::Trial { job_id, .. }
             | WorkerRequest::Predict { job_id, .. }
             | WorkerRequest::PredictImage { job_id, .. }
+            | WorkerRequest::Drift { job_id, .. }
+            | WorkerRequest::ExplainModel { job_id, .. }
+            | WorkerRequest::ExplainRow { job_id, .. }
             | WorkerRequest::Control { job_id, .. } => *job_id,
         }
     }
@@ -159,6 +189,18 @@ pub enum WorkerEvent {
         job_id: u64,
         paused: bool,
     },
+    Drifted {
+        job_id: u64,
+        report: Box<crate::monitor::DriftReport>,
+    },
+    ExplainedModel {
+        job_id: u64,
+        explanation: Box<crate::explain::ModelExplanation>,
+    },
+    ExplainedRow {
+        job_id: u64,
+        contributions: Box<crate::explain::Contributions>,
+    },
     Failed {
         job_id: u64,
         error: JobError,
@@ -179,6 +221,9 @@ impl WorkerEvent {
             | WorkerEvent::TrialDone { job_id, .. }
             | WorkerEvent::Epoch { job_id, .. }
             | WorkerEvent::Paused { job_id, .. }
+            | WorkerEvent::Drifted { job_id, .. }
+            | WorkerEvent::ExplainedModel { job_id, .. }
+            | WorkerEvent::ExplainedRow { job_id, .. }
             | WorkerEvent::Failed { job_id, .. } => *job_id,
         }
     }

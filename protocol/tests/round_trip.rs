@@ -110,6 +110,7 @@ fn sample_project() -> Project {
             search: None,
             fit_ms: Some(2.0),
             history: None,
+            holdout: None,
         }],
         registry: vec![RegisteredModel {
             name: "iris".into(),

@@ -16,7 +16,7 @@ use kiln_protocol::worker::{Prediction, TrialResult, WorkerEvent, WorkerRequest}
 use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::nn_jobs::{self, Host};
-use crate::{convert, data_jobs};
+use crate::{convert, data_jobs, insight_jobs};
 
 /// Where the worker may run neural networks, decided once per worker.
 #[derive(Debug, Clone)]
@@ -104,6 +104,33 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
             artifact,
             rgba,
         } => predicted(job_id, predict_image(artifact, &rgba).map(|p| vec![p])),
+        WorkerRequest::Drift {
+            job_id,
+            artifact,
+            file_name,
+            text,
+            settings,
+        } => insight_jobs::drift(job_id, artifact, &file_name, &text, &settings),
+        WorkerRequest::ExplainModel {
+            job_id,
+            artifact,
+            file_name,
+            text,
+            spec,
+            fairness,
+        } => insight_jobs::explain_model(
+            job_id,
+            artifact,
+            &file_name,
+            &text,
+            &spec,
+            fairness.as_ref(),
+        ),
+        WorkerRequest::ExplainRow {
+            job_id,
+            artifact,
+            row,
+        } => insight_jobs::explain_row(job_id, artifact, &row),
         // Steering is applied by the message handler as it arrives; nothing to run.
         WorkerRequest::Control { .. } => return,
     };
@@ -267,6 +294,7 @@ fn record(
         search: None,
         fit_ms: Some(fit_ms),
         history,
+        holdout: Some(spec.holdout),
     })
 }
 

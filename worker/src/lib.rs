@@ -5,6 +5,7 @@
 mod convert;
 mod data_jobs;
 mod image_source;
+mod insight_jobs;
 mod jobs;
 mod nn_jobs;
 

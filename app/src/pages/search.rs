@@ -193,6 +193,7 @@ fn trial_run(spec: &TrainSpec, result: &TrialResult, search_id: &str, job_id: u6
         search: Some(search_id.to_string()),
         fit_ms: None,
         history: None,
+        holdout: Some(spec.holdout),
     }
 }
 
