@@ -3,6 +3,7 @@
 
 mod charts;
 mod data_charts;
+mod insight_charts;
 mod jobs;
 mod metrics;
 mod pages;
@@ -136,6 +137,8 @@ fn App() -> impl IntoView {
                     Page::Prepare => pages::prepare::PreparePage().into_any(),
                     Page::Train => pages::train::TrainPage().into_any(),
                     Page::Evaluate => pages::evaluate::EvaluatePage().into_any(),
+                    Page::Explain => pages::explain::ExplainPage().into_any(),
+                    Page::Monitor => pages::monitor::MonitorPage().into_any(),
                     Page::Runs => pages::runs::RunsPage().into_any(),
                     Page::Deploy => pages::deploy::DeployPage().into_any(),
                     Page::Sync => pages::sync::SyncPage().into_any(),

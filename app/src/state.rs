@@ -42,19 +42,23 @@ pub enum Page {
     Prepare,
     Train,
     Evaluate,
+    Explain,
     Runs,
     Deploy,
+    Monitor,
     Sync,
 }
 
 impl Page {
-    pub const ALL: [Page; 7] = [
+    pub const ALL: [Page; 9] = [
         Page::Data,
         Page::Prepare,
         Page::Train,
         Page::Evaluate,
+        Page::Explain,
         Page::Runs,
         Page::Deploy,
+        Page::Monitor,
         Page::Sync,
     ];
 
@@ -64,9 +68,11 @@ impl Page {
             Page::Prepare => "2 · Prepare",
             Page::Train => "3 · Train",
             Page::Evaluate => "4 · Evaluate",
-            Page::Runs => "5 · Runs",
-            Page::Deploy => "6 · Register & ship",
-            Page::Sync => "7 · Sync",
+            Page::Explain => "5 · Explain",
+            Page::Runs => "6 · Runs",
+            Page::Deploy => "7 · Register & ship",
+            Page::Monitor => "8 · Monitor",
+            Page::Sync => "9 · Sync",
         }
     }
 
@@ -76,8 +82,10 @@ impl Page {
             Page::Prepare => "prepare",
             Page::Train => "train",
             Page::Evaluate => "evaluate",
+            Page::Explain => "explain",
             Page::Runs => "runs",
             Page::Deploy => "deploy",
+            Page::Monitor => "monitor",
             Page::Sync => "sync",
         }
     }

@@ -18,6 +18,9 @@ pub const MISSING_GROUP: &str = "(missing)";
 /// three and the rest says nothing).
 pub const MIN_GROUP: usize = 5;
 
+/// Reads one figure of a group (`None` where it is undefined).
+type Figure = fn(&GroupFigures) -> Option<f64>;
+
 /// Figures per group. `actual` and `predicted` are class labels, `groups` the sensitive
 /// column's values, all for the same rows; `positive` is the class that counts as selected.
 pub fn report(
@@ -60,7 +63,7 @@ pub fn report(
         })
         .collect();
     let counted: Vec<&GroupFigures> = figures.iter().filter(|g| g.size >= MIN_GROUP).collect();
-    let metrics: [(&str, fn(&GroupFigures) -> Option<f64>); 4] = [
+    let metrics: [(&str, Figure); 4] = [
         ("accuracy", |g| Some(g.accuracy)),
         ("selection_rate", |g| Some(g.selection_rate)),
         ("true_positive_rate", |g| g.true_positive_rate),
@@ -120,7 +123,7 @@ pub fn on_rows(
     if artifact.task != Task::Classification {
         return Err("fairness per group is measured for classifiers".into());
     }
-    if !artifact.classes.iter().any(|c| *c == request.positive) {
+    if !artifact.classes.contains(&request.positive) {
         return Err(format!(
             "\"{}\" is not one of the model's classes ({})",
             request.positive,

@@ -17,7 +17,7 @@ use crate::pages::predict::PredictForm;
 use crate::state::{Page, Studio, use_studio};
 
 /// The run the page shows: the selected one, else the latest.
-fn shown_run(studio: Studio) -> Option<RunRecord> {
+pub(crate) fn shown_run(studio: Studio) -> Option<RunRecord> {
     let id = studio.current.get()?;
     let selected = studio.selected_run.get();
     studio.projects.with(|ps| {

@@ -1,0 +1,148 @@
+// Explain and Monitor in one real Chromium against a real `kiln serve`: a gradient-boosting model
+// on the churn sample is explained (permutation and impurity importances, partial dependence, a
+// test row's waterfall whose steps add up to its prediction, a what-if edit that moves it),
+// checked across groups of a sensitive column (a warning under a strict limit, none under a
+// loose one), then registered and fed a batch whose incomes rose by half: Monitor flags income
+// and only income, shows the batch's scores, and names a file it cannot check.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { byTestId, freshProfile, startKiln, train } from "./harness.mjs";
+
+let kiln;
+let studio;
+
+before(async () => {
+  kiln = await startKiln();
+  studio = await freshProfile();
+});
+
+after(async () => {
+  await studio?.close();
+  await kiln?.stop();
+});
+
+const churn = readFileSync(new URL("../static/samples/churn.csv", import.meta.url), "utf8");
+
+/** The churn sample with every income raised by half. */
+function richer() {
+  return churn
+    .trimEnd()
+    .split("\n")
+    .map((line, i) => {
+      const cells = line.split(",");
+      if (i > 0 && cells[3] !== "") cells[3] = String(Math.round(Number(cells[3]) * 1.5));
+      return cells.join(",");
+    })
+    .join("\n");
+}
+
+async function waterfall(page) {
+  const svg = page.locator(byTestId("waterfall"));
+  const expected = Number(await svg.getAttribute("data-expected"));
+  const prediction = Number(await svg.getAttribute("data-prediction"));
+  const steps = await page
+    .locator(byTestId("waterfall-step"))
+    .evaluateAll((gs) => gs.map((g) => Number(g.dataset.value)));
+  return { expected, prediction, steps };
+}
+
+test("Explain shows what matters, one row's contributions, a what-if and fairness per group", async () => {
+  const { page } = studio;
+  await page.goto(kiln.url);
+  await page.fill(byTestId("project-name"), "Churn insight");
+  await page.click(byTestId("create-project"));
+  await page.click(byTestId("sample-churn"));
+  await page.waitForSelector(`${byTestId("dataset-summary")}:has-text("400 rows")`);
+  await train(page, { model: "gbdt" });
+
+  await page.click(byTestId("nav-explain"));
+  await page.waitForSelector(byTestId("permutation-importance"), { timeout: 120_000 });
+  const bars = await page
+    .locator(`${byTestId("permutation-importance")} ${byTestId("importance-bar")}`)
+    .evaluateAll((gs) => gs.map((g) => ({ name: g.dataset.label, value: Number(g.dataset.value) })));
+  assert.ok(bars.length >= 5, JSON.stringify(bars));
+  assert.ok(bars.every((b, i) => i === 0 || bars[i - 1].value >= b.value), "most important first");
+  assert.ok(bars[0].value > 0, JSON.stringify(bars));
+  assert.match(await page.textContent(byTestId("permutation-caption")), /Drop in accuracy .* 80 test rows \(5 repeats/);
+  assert.ok((await page.locator(`${byTestId("model-importance")} ${byTestId("importance-bar")}`).count()) > 0);
+  assert.equal(await page.locator(byTestId("partial-dependence")).count(), 3);
+  const topColumn = await page.locator(byTestId("partial-dependence")).first().getAttribute("data-feature");
+  assert.equal(topColumn, bars[0].name);
+
+  // A test row: its contributions lead from the average prediction to its own.
+  await page.selectOption(byTestId("explain-row-pick"), "0");
+  await page.waitForSelector(byTestId("waterfall"));
+  assert.match(await page.textContent(byTestId("explain-method")), /TreeSHAP/);
+  const first = await waterfall(page);
+  const total = first.steps.reduce((a, b) => a + b, first.expected);
+  assert.ok(Math.abs(total - first.prediction) < 1e-6, JSON.stringify(first));
+  assert.ok(first.steps.some((v) => v !== 0));
+
+  // What if: more support tickets, and the prediction moves.
+  await page.fill(byTestId("whatif-input-support_tickets"), "30");
+  await page.fill(byTestId("whatif-input-income"), "5000");
+  await page.click(byTestId("explain-row-button"));
+  await page.waitForFunction(
+    ([sel, before]) => Number(document.querySelector(sel)?.dataset.prediction) !== before,
+    [byTestId("waterfall"), first.prediction],
+  );
+  const edited = await waterfall(page);
+  assert.notEqual(edited.prediction, first.prediction);
+
+  // Fairness across plans: a strict limit warns, a loose one does not.
+  const columns = await page.locator(`${byTestId("fairness-column")} option`).evaluateAll((os) => os.map((o) => o.value));
+  assert.ok(columns.includes("plan") && !columns.includes("churned"), columns.join(","));
+  await page.selectOption(byTestId("fairness-column"), "plan");
+  await page.selectOption(byTestId("fairness-positive"), "yes");
+  await page.fill(byTestId("fairness-threshold"), "0.1");
+  await page.click(byTestId("fairness-check"));
+  await page.waitForSelector(byTestId("fairness-table"), { timeout: 120_000 });
+  const groups = await page.locator(byTestId("fairness-group")).evaluateAll((rs) => rs.map((r) => r.dataset.group));
+  assert.deepEqual(groups, ["basic", "plus", "pro"]);
+  assert.match(await page.textContent(byTestId("fairness-warning")), /differ by \d+\.\d points, more than the 0\.1 allowed/);
+  await page.fill(byTestId("fairness-threshold"), "100");
+  await page.click(byTestId("fairness-check"));
+  await page.waitForFunction((sel) => !document.querySelector(sel), byTestId("fairness-warning"), { timeout: 120_000 });
+  assert.match(await page.textContent(byTestId("fairness-summary")), /allowed 100\.0/);
+  await page.fill(byTestId("fairness-threshold"), "abc");
+  await page.click(byTestId("fairness-check"));
+  assert.match(await page.textContent(byTestId("error-banner")), /between 0 and 100 points/);
+});
+
+test("Monitor flags the column that shifted, scores the batch and names a file it cannot check", async () => {
+  const { page } = studio;
+  await page.click(byTestId("nav-deploy"));
+  await page.fill(byTestId("model-name"), "churn-model");
+  await page.click(byTestId("register-button"));
+  await page.waitForSelector(`${byTestId("registered-version")}:has-text("churn-model v1")`);
+
+  await page.click(byTestId("nav-monitor"));
+  const options = await page.locator(`${byTestId("monitor-model")} option`).allTextContents();
+  assert.equal(options[0], "churn-model v1");
+  await page.setInputFiles(byTestId("monitor-file"), {
+    name: "next-month.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(richer()),
+  });
+  await page.waitForSelector(byTestId("drift-summary"), { timeout: 120_000 });
+  assert.match(await page.textContent(byTestId("drift-summary")), /next-month\.csv: 400 rows, 1 of \d+ columns drifted: income\./);
+  const drifted = await page
+    .locator(byTestId("drift-feature"))
+    .evaluateAll((rs) => rs.filter((r) => r.dataset.drifted === "true").map((r) => r.dataset.name));
+  assert.deepEqual(drifted, ["income"]);
+  assert.equal(await page.getAttribute(`${byTestId("drift-feature")}[data-name="age"]`, "data-drifted"), "false");
+  assert.equal(await page.locator(`${byTestId("drift-bins")}[data-feature="income"]`).count(), 1);
+  assert.ok((await page.locator(`${byTestId("drift-performance")}[data-metric="accuracy"]`).count()) === 1);
+  assert.equal(await page.locator(byTestId("drift-prediction")).count(), 1);
+
+  await page.setInputFiles(byTestId("monitor-file"), {
+    name: "flowers.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from("petal,colour\n1.2,red\n"),
+  });
+  await page.waitForSelector(`${byTestId("error-banner")}:has-text("Cannot check flowers.csv")`, { timeout: 60_000 });
+  assert.match(await page.textContent(byTestId("error-banner")), /the batch has none of the model's input columns/);
+  // The earlier report stays on screen.
+  assert.match(await page.textContent(byTestId("drift-summary")), /next-month\.csv/);
+});
