@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { byTestId, freshProfile, startKiln, train } from "./harness.mjs";
+import { byTestId, freshProfile, startKiln, startOtherOrigin, train } from "./harness.mjs";
 
 let kiln;
 let studio;
@@ -116,6 +116,36 @@ test("Monitor flags the column that shifted, scores the batch and names a file i
   await page.fill(byTestId("model-name"), "churn-model");
   await page.click(byTestId("register-button"));
   await page.waitForSelector(`${byTestId("registered-version")}:has-text("churn-model v1")`);
+
+  // Another site explains a prediction through the JS API, in its visitor's browser.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click(byTestId("download-model"))]);
+  const model = readFileSync(await download.path(), "utf8");
+  const html = `<!doctype html><html><body><script src="${new URL("embed.js", kiln.url)}"></script></body></html>`;
+  const site = await startOtherOrigin(html, { "/churn.kiln.json": model });
+  const visitor = await freshProfile();
+  try {
+    await visitor.page.goto(site.url);
+    await visitor.page.waitForFunction(() => window.Kiln);
+    const row = { age: "35", income: "18000", plan: "basic", region: "north", support_tickets: "9", signup_date: "01/02/2023", country: "FR" };
+    const got = await visitor.page.evaluate(async (row) => {
+      const m = await window.Kiln.load("/churn.kiln.json");
+      return { predicted: m.predict(row), explained: m.explain(row) };
+    }, row);
+    const c = got.explained;
+    assert.equal(c.method.kind, "tree_shap");
+    assert.equal(c.label, got.predicted.label);
+    assert.equal(c.values[0].length, c.features.length);
+    const sum = c.values[0].reduce((a, b) => a + b, c.expected[0]);
+    assert.ok(Math.abs(sum - c.prediction[0]) < 1e-9, JSON.stringify(c));
+    // A boosted classifier explains its log-odds: back on the probability scale, the widget's own.
+    const p = 1 / (1 + Math.exp(-c.prediction[0]));
+    const yes = got.predicted.probabilities.find(([k]) => k === "yes")[1];
+    assert.ok(Math.abs(p - yes) < 1e-9, `${p} vs ${yes}`);
+    assert.deepEqual(visitor.errors, []);
+  } finally {
+    await visitor.close();
+    await site.stop();
+  }
 
   await page.click(byTestId("nav-monitor"));
   const options = await page.locator(`${byTestId("monitor-model")} option`).allTextContents();

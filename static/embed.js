@@ -41,6 +41,7 @@
       schema: imageSize ? [] : JSON.parse(model.schema()),
       imageSize,
       predict: (row) => JSON.parse(model.predict(JSON.stringify(row))),
+      explain: (row) => JSON.parse(model.explain(JSON.stringify(row))),
       predictImage: async (source) => {
         if (!imageSize) throw new Error("this model scores table rows, not images");
         return JSON.parse(model.predict_image(await pixels(source, imageSize)));

@@ -365,12 +365,7 @@ const PREDICTION_REFERENCE_ROWS: usize = 5_000;
 /// prepared training matrix, and its predictions on (a sample of) those rows.
 fn reference_of(prepared: &Prepared, model: &FittedModel, classes: &[String]) -> Reference {
     let config = &prepared.config;
-    let frame_rows: Vec<usize> = prepared
-        .split
-        .train
-        .iter()
-        .map(|&i| prepared.rows[i])
-        .collect();
+    let frame_rows = prepared.frame_rows(&prepared.split.train);
     let inputs = prepared.recipe.input_columns(&prepared.frame, &frame_rows);
     let x = Matrix::new(&prepared.x_train, prepared.width());
     let step = x.len().div_ceil(PREDICTION_REFERENCE_ROWS).max(1);

@@ -148,6 +148,12 @@ impl Prepared {
         self.recipe.width()
     }
 
+    /// Frame rows of some of the prepared rows (`split.train` or `split.holdout` index the
+    /// rows that have a target, not the frame).
+    pub fn frame_rows(&self, split_rows: &[usize]) -> Vec<usize> {
+        split_rows.iter().map(|&i| self.rows[i]).collect()
+    }
+
     /// Training targets: class indices.
     pub fn train_classes(&self) -> Vec<usize> {
         match &self.labels {

@@ -149,7 +149,7 @@ fn the_informative_column_gets_the_largest_contribution() {
 fn permutation_importance_ranks_the_informative_columns_first() {
     for (family, classes) in [(Family::Forest, 3), (Family::Linear, 0), (Family::Knn, 2)] {
         let (p, artifact) = run(family, classes);
-        let frame_rows: Vec<usize> = p.split.holdout.iter().map(|&i| p.rows[i]).collect();
+        let frame_rows = p.frame_rows(&p.split.holdout);
         let rows = Rows::new(&artifact, &p.frame, &frame_rows, None, 3).unwrap();
         let g = global(&artifact, &rows, 5, 3).unwrap();
         let names: Vec<&str> = g
@@ -185,7 +185,7 @@ fn permutation_importance_ranks_the_informative_columns_first() {
 #[test]
 fn partial_dependence_follows_a_known_effect() {
     let (p, artifact) = run(Family::Linear, 0);
-    let frame_rows: Vec<usize> = p.split.holdout.iter().map(|&i| p.rows[i]).collect();
+    let frame_rows = p.frame_rows(&p.split.holdout);
     let rows = Rows::new(&artifact, &p.frame, &frame_rows, Some("rmse"), 3).unwrap();
     let pd = partial_dependence(&artifact, &rows, "a").unwrap();
     assert!(pd.numeric);

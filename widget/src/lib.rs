@@ -51,17 +51,40 @@ impl Model {
     /// Scores one row given as a JSON object of column name to text; returns
     /// `{label, value, probabilities}` as JSON. Throws naming the bad field.
     pub fn predict(&self, row_json: &str) -> Result<String, JsError> {
-        let row: BTreeMap<String, serde_json::Value> = serde_json::from_str(row_json)
-            .map_err(|e| JsError::new(&format!("the row is not a JSON object: {e}")))?;
+        let row = row_of(row_json)?;
         let prediction = self
             .artifact
-            .predict(|column| {
-                row.get(column).map(|v| match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-            })
+            .predict(|column| cell(&row, column))
             .map_err(|e| JsError::new(&e.to_string()))?;
         serde_json::to_string(&prediction).map_err(|e| JsError::new(&e.to_string()))
     }
+
+    /// Why the model predicts what it does for one row (as for `predict`): each feature's
+    /// contribution, `{method, space, outputs, features, feature_values, expected, prediction,
+    /// values, label}` as JSON, where `expected[o] + sum(values[o]) = prediction[o]`.
+    pub fn explain(&self, row_json: &str) -> Result<String, JsError> {
+        let row = row_of(row_json)?;
+        let x = self
+            .artifact
+            .recipe
+            .transform_text(|column| cell(&row, column))
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        let contributions =
+            kiln_engine::explain::contributions(&self.artifact, &x, self.artifact.lineage.seed)
+                .map_err(|e| JsError::new(&e.to_string()))?;
+        serde_json::to_string(&contributions).map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
+fn row_of(row_json: &str) -> Result<BTreeMap<String, serde_json::Value>, JsError> {
+    serde_json::from_str(row_json)
+        .map_err(|e| JsError::new(&format!("the row is not a JSON object: {e}")))
+}
+
+/// A row's cell as text (numbers and booleans as JSON writes them).
+fn cell(row: &BTreeMap<String, serde_json::Value>, column: &str) -> Option<String> {
+    row.get(column).map(|v| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
 }

@@ -75,12 +75,7 @@ pub fn explain_model(
         let artifact = artifact_of(artifact)?;
         let prepared = prepare(file_name, text, &convert::config(spec))
             .map_err(|e| convert::train_error(&e))?;
-        let frame_rows: Vec<usize> = prepared
-            .split
-            .holdout
-            .iter()
-            .map(|&i| prepared.rows[i])
-            .collect();
+        let frame_rows = prepared.frame_rows(&prepared.split.holdout);
         let rows = Rows::new(&artifact, &prepared.frame, &frame_rows, None, spec.seed)
             .map_err(explain_error)?;
         let explanation = global(&artifact, &rows, REPEATS, spec.seed).map_err(explain_error)?;

@@ -112,7 +112,7 @@ fn RunExplain(run: RunRecord) -> impl IntoView {
             let p = &g.permutation;
             let caption = format!(
                 "Drop in {} when a column's values are shuffled among {} test rows ({} repeats; the line is ± one standard deviation). Baseline {}.",
-                metrics::label(&p.metric),
+                metrics::label(&p.metric).to_lowercase(),
                 p.rows,
                 p.repeats,
                 p.baseline.map_or("-".into(), |b| metrics::format(&p.metric, b))
@@ -144,7 +144,7 @@ fn RunExplain(run: RunRecord) -> impl IntoView {
                 <div class="card">
                     <h3>"Which columns matter"</h3>
                     <p class="hint" data-testid="permutation-caption">{caption}</p>
-                    <ImportanceBars testid="permutation-importance" items=bars unit=format!("drop in {}", metrics::label(&p.metric)) />
+                    <ImportanceBars testid="permutation-importance" items=bars unit=format!("drop in {}", metrics::label(&p.metric).to_lowercase()) />
                     {own}
                 </div>
                 <div class="card">
