@@ -19,6 +19,7 @@ pub mod models;
 pub mod nn;
 pub mod profile;
 pub mod recipe;
+pub mod retrain;
 pub mod score;
 pub mod split;
 pub mod stats;

@@ -203,6 +203,17 @@ pub fn prepare_frame(
     data_hash: String,
     config: &TrainConfig,
 ) -> Result<Prepared, TrainError> {
+    let (rows, labels) = labelled_rows(&frame, config)?;
+    let split = split_rows(&frame, &rows, &labels, config)?;
+    prepare_split(frame, data_hash, config, rows, labels, split)
+}
+
+/// Checks `config` against the frame and returns the rows that take part (frame rows) with
+/// their labels, as [`prepare_split`] takes them.
+pub fn labelled_rows(
+    frame: &Frame,
+    config: &TrainConfig,
+) -> Result<(Vec<usize>, Labels), TrainError> {
     check_family(config)?;
     if config.family.images() {
         return Err(TrainError::Config(
@@ -215,11 +226,23 @@ pub fn prepare_frame(
             config.holdout
         )));
     }
-    let (rows, mut labels) = rows_and_labels(&frame, config)?;
+    let (rows, labels) = rows_and_labels(frame, config)?;
     if rows.len() < 4 {
         return Err(TrainError::TooFewRows { rows: rows.len() });
     }
-    let mut split_local = split_rows(&frame, &rows, &labels, config)?;
+    Ok((rows, labels))
+}
+
+/// Prepares a frame whose rows are already split: `split` indexes `rows` (the labelled frame
+/// rows of [`labelled_rows`]).
+pub fn prepare_split(
+    frame: Frame,
+    data_hash: String,
+    config: &TrainConfig,
+    rows: Vec<usize>,
+    mut labels: Labels,
+    mut split_local: Split,
+) -> Result<Prepared, TrainError> {
     if split_local.holdout.is_empty() || split_local.train.is_empty() {
         return Err(TrainError::NoHoldout);
     }

@@ -146,3 +146,21 @@ pub struct GateDecision {
     /// One sentence per rule, saying whether it held and by how much.
     pub reasons: Vec<String>,
 }
+
+/// A retrained candidate beside the production version, both scored on the same held-out rows
+/// of the new batch (rows neither learned from), with the gate's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetrainReport {
+    pub decision: GateDecision,
+    /// Every metric of each model on the held-out rows.
+    pub candidate: std::collections::BTreeMap<String, f64>,
+    pub production: std::collections::BTreeMap<String, f64>,
+    /// Production's largest fairness gap on the same rows, when the gate checks one.
+    #[serde(default)]
+    pub production_gap: Option<f64>,
+    /// Rows the candidate learned from: from the earlier data and from the batch.
+    pub base_rows: usize,
+    pub batch_train_rows: usize,
+    /// Held-out rows of the batch (both models are scored on them).
+    pub held_out: usize,
+}

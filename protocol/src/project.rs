@@ -466,6 +466,36 @@ pub struct RegisteredModel {
     /// sync service (otherwise it stays private there).
     #[serde(default)]
     pub public: bool,
+    /// The version in production in this project (the first one registered, then each
+    /// retrained version that passed the gate).
+    #[serde(default)]
+    pub production: Option<u32>,
+    /// Why each version went to production, oldest first.
+    #[serde(default)]
+    pub promotions: Vec<Promotion>,
+}
+
+impl RegisteredModel {
+    /// The version in production, else the latest registered.
+    pub fn serving(&self) -> Option<&RegisteredVersion> {
+        self.production
+            .and_then(|n| self.versions.iter().find(|v| v.version == n))
+            .or_else(|| self.versions.iter().max_by_key(|v| v.version))
+    }
+}
+
+/// A version's move to production and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Promotion {
+    pub version: u32,
+    /// The version it replaced.
+    pub replaced: Option<u32>,
+    pub at_ms: f64,
+    /// One sentence per rule of the gate (or why no gate applied).
+    pub reasons: Vec<String>,
+    /// The gate it passed, when there was one.
+    #[serde(default)]
+    pub gate: Option<crate::monitor::Gate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

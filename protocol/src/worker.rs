@@ -104,6 +104,19 @@ pub enum WorkerRequest {
         artifact: serde_json::Value,
         row: BTreeMap<String, String>,
     },
+    /// Retrain a production model's run on a batch (alone, or after the project's data) and
+    /// compare the candidate with production on held-out rows of the batch under `gate`.
+    Retrain {
+        job_id: u64,
+        production: serde_json::Value,
+        spec: TrainSpec,
+        /// The project's data (file name, text) when the batch is added to it.
+        #[serde(default)]
+        base: Option<(String, String)>,
+        file_name: String,
+        text: String,
+        gate: crate::monitor::Gate,
+    },
     /// Steer the running training job. Handled as soon as it arrives (not queued); takes
     /// effect at the end of the current epoch.
     Control { job_id: u64, action: Control },
@@ -133,6 +146,7 @@ impl WorkerRequest {
             | WorkerRequest::Drift { job_id, .. }
             | WorkerRequest::ExplainModel { job_id, .. }
             | WorkerRequest::ExplainRow { job_id, .. }
+            | WorkerRequest::Retrain { job_id, .. }
             | WorkerRequest::Control { job_id, .. } => *job_id,
         }
     }
@@ -201,6 +215,12 @@ pub enum WorkerEvent {
         job_id: u64,
         contributions: Box<crate::explain::Contributions>,
     },
+    /// A retrained candidate (as a run) and its comparison with production.
+    Retrained {
+        job_id: u64,
+        run: Box<RunRecord>,
+        report: Box<crate::monitor::RetrainReport>,
+    },
     Failed {
         job_id: u64,
         error: JobError,
@@ -224,6 +244,7 @@ impl WorkerEvent {
             | WorkerEvent::Drifted { job_id, .. }
             | WorkerEvent::ExplainedModel { job_id, .. }
             | WorkerEvent::ExplainedRow { job_id, .. }
+            | WorkerEvent::Retrained { job_id, .. }
             | WorkerEvent::Failed { job_id, .. } => *job_id,
         }
     }

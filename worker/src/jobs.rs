@@ -16,7 +16,7 @@ use kiln_protocol::worker::{Prediction, TrialResult, WorkerEvent, WorkerRequest}
 use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::nn_jobs::{self, Host};
-use crate::{convert, data_jobs, insight_jobs};
+use crate::{convert, data_jobs, insight_jobs, retrain_job};
 
 /// Where the worker may run neural networks, decided once per worker.
 #[derive(Debug, Clone)]
@@ -131,6 +131,21 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
             artifact,
             row,
         } => insight_jobs::explain_row(job_id, artifact, &row),
+        WorkerRequest::Retrain {
+            job_id,
+            production,
+            spec,
+            base,
+            file_name,
+            text,
+            gate,
+        } => {
+            let base = base
+                .as_ref()
+                .map(|(name, text)| (name.as_str(), text.as_str()));
+            let batch = (file_name.as_str(), text.as_str());
+            retrain_job::retrain(job_id, production, &spec, base, batch, &gate, gpu, host).await
+        }
         // Steering is applied by the message handler as it arrives; nothing to run.
         WorkerRequest::Control { .. } => return,
     };
@@ -139,9 +154,9 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
 }
 
 /// A fitted and scored spec, before it becomes a run record or a trial result.
-struct Ran {
-    prepared: Prepared,
-    outcome: Outcome,
+pub(crate) struct Ran {
+    pub(crate) prepared: Prepared,
+    pub(crate) outcome: Outcome,
     device: String,
     notes: Vec<String>,
     cv: Option<CrossValidation>,
@@ -243,7 +258,7 @@ async fn train_images(
 }
 
 /// The run record of a finished spec.
-fn record(
+pub(crate) fn record(
     job_id: u64,
     spec: &TrainSpec,
     started: Instant,
@@ -341,6 +356,29 @@ async fn run_spec(
     };
     progress(0.0, "preparing data".into(), None, None);
     let prepared = prepare(file_name, text, &config)?;
+    fit_prepared(job_id, prepared, spec, gpu, host).await
+}
+
+/// Fits a prepared run (a network on its device, any other family on the CPU) and
+/// cross-validates it when the spec asks.
+pub(crate) async fn fit_prepared(
+    job_id: u64,
+    prepared: Prepared,
+    spec: &TrainSpec,
+    gpu: &Gpu,
+    host: &Host<'_>,
+) -> Result<Ran, TrainError> {
+    let post = host.post;
+    let progress = |fraction: f64, phase: String, loss: Option<f64>, device: Option<String>| {
+        post(WorkerEvent::Progress {
+            job_id,
+            fraction,
+            phase,
+            loss,
+            device,
+        });
+    };
+    let config = &prepared.config;
     let started = Instant::now();
     let mut notes = Vec::new();
     let mut history = None;

@@ -8,6 +8,7 @@ mod image_source;
 mod insight_jobs;
 mod jobs;
 mod nn_jobs;
+mod retrain_job;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

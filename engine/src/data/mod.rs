@@ -242,6 +242,68 @@ pub fn parse(
     Ok(infer::type_columns(raw, &options.types))
 }
 
+/// Reads several files of one table (the rows a model learned from and a newer batch) into one
+/// frame, typed together. Columns are matched by name; a column a file lacks is missing in its
+/// rows. Returns the frame and the first frame row of each file, or the index of the file that
+/// could not be read with its error.
+pub fn parse_parts(
+    parts: &[(&str, &str)],
+    options: &ParseOptions,
+) -> Result<(Frame, Vec<usize>), (usize, DataError)> {
+    let mut raws = Vec::with_capacity(parts.len());
+    for (i, (name, text)) in parts.iter().enumerate() {
+        raws.push(read_raw(name, text.as_bytes(), options, &mut |_| {}).map_err(|e| (i, e))?);
+    }
+    let mut names: Vec<String> = Vec::new();
+    for raw in &raws {
+        for name in &raw.names {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+    }
+    let mut starts = Vec::with_capacity(raws.len());
+    let mut rows = 0;
+    for raw in &raws {
+        starts.push(rows);
+        rows += raw.rows;
+    }
+    if names.len() > MAX_COLUMNS {
+        return Err((
+            parts.len().saturating_sub(1),
+            DataError::TooManyColumns {
+                found: names.len(),
+                limit: MAX_COLUMNS,
+            },
+        ));
+    }
+    let columns = names
+        .iter()
+        .map(|name| {
+            let mut column = RawColumn::default();
+            for raw in &raws {
+                match raw.names.iter().position(|n| n == name) {
+                    Some(c) => raw.columns[c].iter().for_each(|cell| column.push(cell)),
+                    None => (0..raw.rows).for_each(|_| column.push("")),
+                }
+            }
+            column
+        })
+        .collect();
+    let format = raws
+        .iter()
+        .map(|r| r.format.as_str())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let raw = RawTable {
+        names,
+        columns,
+        rows,
+        format,
+    };
+    Ok((infer::type_columns(raw, &options.types), starts))
+}
+
 /// Reads a table with every setting detected.
 pub fn parse_table(file_name: &str, text: &str) -> Result<Frame, DataError> {
     parse(

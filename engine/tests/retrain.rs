@@ -1,0 +1,201 @@
+//! Retraining behind the gate on synthetic data whose change is known: buyers used to be those
+//! earning over 50, now over 60. A model retrained on the new rows beats production on held-out
+//! new rows and passes; both data choices hold out the same batch rows; a fairness limit nobody
+//! can meet refuses the candidate with its reason; bad batches get errors naming the file.
+#![allow(clippy::unwrap_used)]
+
+use kiln_engine::artifact::Artifact;
+use kiln_engine::fit::{no_stop, train};
+use kiln_engine::retrain::{Source, compare, prepare};
+use kiln_engine::train::{Family, Task, TrainConfig, prepare as prepare_run};
+use kiln_protocol::monitor::{FairnessGate, Gate, RetrainReport};
+use kiln_protocol::rng::SplitMix64;
+
+/// Rows of `income,age,region,bought`: bought when income (plus noise) exceeds `threshold`.
+fn table(rows: usize, seed: u64, threshold: f64) -> String {
+    let mut rng = SplitMix64::new(seed);
+    let mut out = String::from("income,age,region,bought\n");
+    for _ in 0..rows {
+        let income = 30.0 + 50.0 * rng.unit();
+        let age = 20.0 + 50.0 * rng.unit();
+        let region = ["north", "south", "east", "west"][rng.below(4)];
+        let noisy = income + 3.0 * (rng.unit() - 0.5);
+        let bought = if noisy > threshold { "yes" } else { "no" };
+        out.push_str(&format!("{income:.2},{age:.1},{region},{bought}\n"));
+    }
+    out
+}
+
+fn config() -> TrainConfig {
+    TrainConfig::new(Task::Classification, "bought", Family::Tree)
+}
+
+fn production(old: &str) -> Artifact {
+    let prepared = prepare_run("old.csv", old, &config()).unwrap();
+    train(&prepared, &mut no_stop).unwrap().artifact
+}
+
+fn accuracy_gate() -> Gate {
+    Gate {
+        metric: "accuracy".into(),
+        max_drop: 0.005,
+        fairness: None,
+    }
+}
+
+fn retrain(prod: &Artifact, base: Option<&str>, batch: &str, gate: &Gate) -> RetrainReport {
+    let base = base.map(|text| Source {
+        file_name: "old.csv",
+        text,
+    });
+    let batch = Source {
+        file_name: "new.csv",
+        text: batch,
+    };
+    let (prepared, start) = prepare(&config(), base, batch).unwrap();
+    let candidate = train(&prepared, &mut no_stop).unwrap().artifact;
+    compare(prod, &candidate, &prepared, gate, start).unwrap()
+}
+
+#[test]
+fn a_model_retrained_on_the_new_rows_beats_production_on_them_and_passes() {
+    let old = table(600, 1, 50.0);
+    let new = table(500, 2, 60.0);
+    let prod = production(&old);
+    let report = retrain(&prod, None, &new, &accuracy_gate());
+    let (cand, was) = (report.candidate["accuracy"], report.production["accuracy"]);
+    assert!(cand > was + 0.1, "candidate {cand}, production {was}");
+    assert!(report.decision.passed, "{:?}", report.decision.reasons);
+    assert!(
+        report.decision.reasons[0].contains("better by"),
+        "{:?}",
+        report.decision.reasons
+    );
+    // A fifth of the batch is held out (stratified), and nothing else.
+    assert_eq!(report.base_rows, 0);
+    assert!((95..=105).contains(&report.held_out), "{}", report.held_out);
+    assert_eq!(report.batch_train_rows + report.held_out, 500);
+    assert_eq!(report.decision.rows, report.held_out);
+
+    // Combining learns from every old row too, and is judged on the very same batch rows.
+    let combined = retrain(&prod, Some(&old), &new, &accuracy_gate());
+    assert_eq!(combined.base_rows, 600);
+    assert_eq!(combined.held_out, report.held_out);
+    assert_eq!(combined.batch_train_rows, report.batch_train_rows);
+    assert_eq!(
+        combined.production, report.production,
+        "same rows, same scores"
+    );
+    assert!(combined.candidate["accuracy"] > was, "{combined:?}");
+}
+
+#[test]
+fn a_worse_candidate_or_a_fairness_gap_is_refused_with_the_reason() {
+    let old = table(600, 3, 50.0);
+    let prod = production(&old);
+    // The batch follows the old rule, but is small and half its labels are flipped: the
+    // candidate learns noise and production, trained on the clean rule, stays ahead.
+    let noisy: String = table(120, 4, 50.0)
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i > 0 && i % 2 == 0 {
+                let flipped = if line.ends_with("yes") {
+                    line.replace(",yes", ",no")
+                } else {
+                    line.replace(",no", ",yes")
+                };
+                flipped + "\n"
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    let report = retrain(&prod, None, &noisy, &accuracy_gate());
+    assert!(!report.decision.passed, "{report:?}");
+    assert!(
+        report.decision.reasons[0].contains("more than the 0.005 allowed"),
+        "{:?}",
+        report.decision.reasons
+    );
+
+    // A clean batch passes on accuracy but not under a fairness limit of zero.
+    let gate = Gate {
+        fairness: Some(FairnessGate {
+            column: "region".into(),
+            positive: "yes".into(),
+            max_gap: 0.0,
+        }),
+        max_drop: 1.0,
+        ..accuracy_gate()
+    };
+    let report = retrain(&prod, None, &table(400, 5, 50.0), &gate);
+    assert!(!report.decision.passed);
+    assert!(report.decision.fairness_gap.unwrap() > 0.0);
+    assert!(report.production_gap.is_some());
+    assert!(
+        report.decision.reasons[1].contains("\"region\" groups")
+            && report.decision.reasons[1].contains("above the limit 0"),
+        "{:?}",
+        report.decision.reasons
+    );
+    // A column the data lacks cannot be checked, and says so.
+    let gate = Gate {
+        fairness: Some(FairnessGate {
+            column: "gender".into(),
+            positive: "yes".into(),
+            max_gap: 0.5,
+        }),
+        ..gate
+    };
+    let report = retrain(&prod, None, &table(400, 5, 50.0), &gate);
+    assert!(!report.decision.passed);
+    assert!(
+        report
+            .decision
+            .reasons
+            .iter()
+            .any(|r| r.contains("no column \"gender\"")),
+        "{:?}",
+        report.decision.reasons
+    );
+}
+
+#[test]
+fn batches_that_cannot_be_compared_are_refused_naming_the_file() {
+    let old = table(200, 6, 50.0);
+    let source = |text| Source {
+        file_name: "new.csv",
+        text,
+    };
+    let unlabelled = "income,age,region\n40,30,north\n70,50,south\n";
+    let err = prepare(&config(), None, source(unlabelled))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("new.csv") && err.contains("target \"bought\""),
+        "{err}"
+    );
+    let base = Some(Source {
+        file_name: "old.csv",
+        text: &old,
+    });
+    let err = prepare(&config(), base, source(unlabelled))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("new.csv has no values of the target"), "{err}");
+    let tiny = "income,age,region,bought\n40,30,north,no\n70,50,south,yes\n";
+    let err = prepare(&config(), base, source(tiny))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("new.csv has 2 labelled rows"), "{err}");
+    let err = prepare(&config(), base, source("a,b\n1,\"2\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("new.csv: "), "{err}");
+    let clustering = TrainConfig::new(Task::Clustering, "", Family::KMeans);
+    let err = prepare(&clustering, base, source(&old))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("clustering"), "{err}");
+}
