@@ -3,7 +3,10 @@
 // test row's waterfall whose steps add up to its prediction, a what-if edit that moves it),
 // checked across groups of a sensitive column (a warning under a strict limit, none under a
 // loose one), then registered and fed a batch whose incomes rose by half: Monitor flags income
-// and only income, shows the batch's scores, and names a file it cannot check.
+// and only income, shows the batch's scores, and names a file it cannot check. That batch then
+// retrains the model: a gate with an impossible fairness limit refuses the candidate with its
+// reasons, a loose one lets it through, and the promotion's reasons reach the Register & ship
+// page and, once pushed, the sync service's registry history.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -175,4 +178,101 @@ test("Monitor flags the column that shifted, scores the batch and names a file i
   assert.match(await page.textContent(byTestId("error-banner")), /the batch has none of the model's input columns/);
   // The earlier report stays on screen.
   assert.match(await page.textContent(byTestId("drift-summary")), /next-month\.csv/);
+});
+
+test("Retrain & promote: the gate refuses or passes the candidate and the registry keeps why", async () => {
+  const { page } = studio;
+  const runs = async () => {
+    await page.click(byTestId("nav-runs"));
+    const n = await page.locator(byTestId("run-row")).count();
+    await page.click(byTestId("nav-monitor"));
+    return n;
+  };
+  const before = await runs();
+  // Monitor forgets its batch when left: check it again.
+  await page.setInputFiles(byTestId("monitor-file"), {
+    name: "next-month.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(richer()),
+  });
+  await page.waitForSelector(byTestId("drift-summary"), { timeout: 120_000 });
+  assert.match(await page.textContent(byTestId("retrain-button")), /Retrain on next-month\.csv/);
+
+  // A bad limit is named, and nothing runs.
+  await page.fill(byTestId("gate-max-drop"), "-1");
+  await page.click(byTestId("retrain-button"));
+  await page.waitForSelector(`${byTestId("error-banner")}:has-text("largest drop allowed")`);
+  assert.equal(await page.locator(byTestId("retrain-result")).count(), 0);
+
+  // Project data + batch, under a fairness limit no model meets: refused, with the reasons.
+  await page.fill(byTestId("gate-max-drop"), "0.5");
+  await page.selectOption(byTestId("gate-fair-column"), "plan");
+  await page.selectOption(byTestId("gate-positive"), "yes");
+  await page.fill(byTestId("gate-max-gap"), "0");
+  await page.click(byTestId("retrain-button"));
+  await page.waitForSelector(byTestId("retrain-result"), { timeout: 180_000 });
+  const refused = page.locator(byTestId("retrain-result"));
+  assert.equal(await refused.getAttribute("data-passed"), "false");
+  assert.match(await page.textContent(byTestId("retrain-verdict")), /does not pass the gate against churn-model v1/);
+  assert.match(await refused.textContent(), /Learned from 400 rows of the project's data and 320 of the batch; both scored on the same 80 held-out rows/);
+  const reasons = await page.locator(byTestId("gate-reason")).allTextContents();
+  assert.match(reasons[0], /^accuracy .* against production's .* on the same 80 rows/);
+  assert.match(reasons[1], /Largest gap across "plan" groups .* is above the limit 0/);
+  assert.equal(await page.locator(byTestId("promote-button")).count(), 0);
+  assert.equal(await page.locator(`${byTestId("retrain-score")}[data-metric="accuracy"]`).count(), 1);
+  assert.equal(await page.locator(byTestId("retrain-fairness")).count(), 1);
+
+  // The batch alone, allowed to be up to 100 points worse: it passes and can be promoted.
+  await page.check(byTestId("retrain-batch-only"));
+  await page.selectOption(byTestId("gate-fair-column"), "");
+  await page.fill(byTestId("gate-max-drop"), "100");
+  await page.click(byTestId("retrain-button"));
+  await page.waitForSelector(`${byTestId("retrain-result")}[data-passed="true"]`, { timeout: 180_000 });
+  assert.match(await page.textContent(byTestId("retrain-result")), /Learned from 320 rows of the batch; both scored on the same 80 held-out rows/);
+  const passing = await page.locator(byTestId("gate-reason")).allTextContents();
+  assert.equal(passing.length, 1);
+  assert.match(passing[0], /within the 1 allowed\.$/);
+  const candidate = await page.textContent(`${byTestId("retrain-score")}[data-metric="accuracy"] ${byTestId("retrain-candidate")}`);
+  assert.match(candidate, /^\d+\.\d%$/);
+  await page.click(byTestId("promote-button"));
+  await page.waitForSelector(`${byTestId("promoted")}:has-text("Promoted as v2")`);
+  assert.match(await page.textContent(byTestId("notice-banner")), /churn-model v2 is in production in place of v1/);
+  // Both candidates are runs of the project.
+  assert.equal(await runs(), before + 2);
+  const options = await page.locator(`${byTestId("monitor-model")} option`).allTextContents();
+  assert.deepEqual(options.slice(0, 2), ["churn-model v2", "churn-model v1"]);
+
+  // Register & ship shows which version serves and why each got there.
+  await page.click(byTestId("nav-deploy"));
+  const version = (n) => `${byTestId("registered-version")}[data-version="${n}"]`;
+  assert.equal(await page.getAttribute(version(2), "data-production"), "true");
+  assert.equal(await page.getAttribute(version(1), "data-production"), "false");
+  const promotions = await page.locator(byTestId("promotion")).allTextContents();
+  assert.equal(promotions.length, 2);
+  assert.match(promotions[0], /^v2 in place of v1, .*: accuracy .* on the same 80 rows/);
+  assert.match(promotions[1], /^v1, .*: First version registered/);
+
+  // Pushed, the sync service's registry has v2 in production with the gate's reason.
+  await page.click(byTestId("nav-sync"));
+  await page.fill(byTestId("sync-username"), "grace");
+  await page.fill(byTestId("sync-password"), "a long enough passphrase");
+  await page.click(byTestId("signup-button"));
+  await page.waitForSelector(`${byTestId("sync-user")}:has-text("grace")`);
+  await page.click(byTestId("push-button"));
+  await page.waitForSelector(`${byTestId("notice-banner")}:has-text("Pushed")`);
+  const info = await page.evaluate(async () => {
+    const session = JSON.parse(localStorage.getItem("kiln.session"));
+    const answer = await fetch("/api/models/churn-model", { headers: { authorization: `Bearer ${session.token}` } });
+    return answer.json();
+  });
+  assert.deepEqual(
+    info.versions.map((v) => [v.version, v.stage]).sort((a, b) => a[0] - b[0]),
+    [
+      [1, "archived"],
+      [2, "production"],
+    ],
+  );
+  const promoted = info.history.find((e) => e.version === 2 && e.to === "production");
+  assert.match(promoted.reason, /accuracy .* on the same 80 rows/);
+  assert.deepEqual(studio.errors, []);
 });

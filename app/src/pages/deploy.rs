@@ -3,7 +3,7 @@
 //! embedded (public on the sync service), and get the embed snippet for a public model pushed
 //! to the sync service.
 
-use kiln_protocol::project::{RegisteredModel, RegisteredVersion};
+use kiln_protocol::project::{Project, Promotion, RegisteredModel, RegisteredVersion};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -34,6 +34,47 @@ fn check_model_name(name: &str) -> Result<(), String> {
         )),
         None => Ok(()),
     }
+}
+
+/// Registers run `run_id` as the next version of model `name` (created if new) and returns its
+/// number. A model's first version goes to production, there being nothing to compare it with;
+/// later ones reach production through the gate (Monitor's Retrain & promote).
+pub fn add_version(project: &mut Project, name: &str, run_id: &str, now_ms: f64) -> u32 {
+    let index = match project.registry.iter().position(|m| m.name == name) {
+        Some(i) => i,
+        None => {
+            project.registry.push(RegisteredModel {
+                name: name.to_string(),
+                versions: Vec::new(),
+                public: false,
+                production: None,
+                promotions: Vec::new(),
+            });
+            project.registry.len() - 1
+        }
+    };
+    let model = &mut project.registry[index];
+    let version = model.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1;
+    model.versions.push(RegisteredVersion {
+        version,
+        run_id: run_id.to_string(),
+        created_at_ms: now_ms,
+        public_path: None,
+    });
+    if model.production.is_none() {
+        model.production = Some(version);
+        model.promotions.push(Promotion {
+            version,
+            replaced: None,
+            at_ms: now_ms,
+            reasons: vec![
+                "First version registered: there was no production version to compare it with."
+                    .into(),
+            ],
+            gate: None,
+        });
+    }
+    version
 }
 
 fn is_public_model_path(path: &str) -> bool {
@@ -78,28 +119,18 @@ pub fn DeployPage() -> impl IntoView {
             return;
         }
         let mut version = 0;
-        studio.edit(|p| {
-            let entry = match p.registry.iter_mut().position(|m| m.name == model_name) {
-                Some(i) => &mut p.registry[i],
-                None => {
-                    p.registry.push(RegisteredModel {
-                        name: model_name.clone(),
-                        versions: Vec::new(),
-                        public: false,
-                    });
-                    let last = p.registry.len() - 1;
-                    &mut p.registry[last]
-                }
-            };
-            version = entry.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1;
-            entry.versions.push(RegisteredVersion {
-                version,
-                run_id: run.id.clone(),
-                created_at_ms: js_sys::Date::now(),
-                public_path: None,
-            });
+        studio.edit(|p| version = add_version(p, &model_name, &run.id, js_sys::Date::now()));
+        let serving = studio
+            .project_untracked()
+            .and_then(|p| p.registry.into_iter().find(|m| m.name == model_name))
+            .and_then(|m| m.production);
+        studio.tell(if serving == Some(version) {
+            format!("Registered {model_name} version {version}; it is in production.")
+        } else {
+            format!(
+                "Registered {model_name} version {version}. Production stays on the version that passed the gate; retrain and promote on the Monitor page."
+            )
         });
-        studio.tell(format!("Registered {model_name} version {version}."));
     };
     let make_link = move |_| match studio.project().map(|p| share::encode(&p)) {
         Some(Ok(fragment)) if fragment.len() > share::MAX_LINK_BYTES => {
@@ -205,6 +236,17 @@ fn Registry() -> impl IntoView {
             let name = m.name.clone();
             let public = m.public;
             let on_server = m.versions.iter().any(|v| v.public_path.is_some());
+            let has_promotions = !m.promotions.is_empty();
+            let promotions = m.promotions.iter().rev().map(|p| {
+                let replaced = p.replaced.map(|r| format!(" in place of v{r}")).unwrap_or_default();
+                let when = crate::metrics::date_time(p.at_ms);
+                view! {
+                    <li data-testid="promotion" data-version=p.version>
+                        {format!("v{}{replaced}, {when}: ", p.version)}
+                        {p.reasons.join(" ")}
+                    </li>
+                }
+            }).collect_view();
             let rows = m.versions.iter().map(|v| {
                 let model = &m.name;
                 let artifact = project.runs.iter().find(|r| r.id == v.run_id).filter(|r| !r.artifact.is_null()).map(|r| r.artifact.to_string());
@@ -217,9 +259,11 @@ fn Registry() -> impl IntoView {
                         o = origin()
                     )
                 });
+                let in_production = m.production == Some(v.version);
                 view! {
-                    <li data-testid="registered-version">
+                    <li data-testid="registered-version" data-version=v.version data-production=in_production.to_string()>
                         <strong>{format!("{model} v{}", v.version)}</strong>
+                        {in_production.then(|| view! { " " <span class="badge" data-testid="production-badge">"production"</span> })}
                         {artifact.map(|a| view! {
                             " " <a data-testid="download-model" download=file.clone() href=data_url(&a)>"Download model file"</a>
                         })}
@@ -254,6 +298,12 @@ fn Registry() -> impl IntoView {
                         {format!(" Embeddable: {} may be loaded by other sites (public on the sync service)", m.name)}
                     </label>
                     <ul>{rows}</ul>
+                    {has_promotions.then(|| view! {
+                        <details open>
+                            <summary>"Why each version went to production"</summary>
+                            <ul>{promotions}</ul>
+                        </details>
+                    })}
                 </li>
             }
         }).collect_view();

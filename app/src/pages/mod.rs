@@ -16,6 +16,7 @@ pub mod prepare;
 mod prepare_form;
 pub mod profile;
 pub mod registry;
+mod retrain;
 pub mod runs;
 mod runs_compare;
 pub mod search;

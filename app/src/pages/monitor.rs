@@ -13,6 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::insight_charts::DriftBins;
 use crate::metrics;
+use crate::pages::retrain::RetrainCard;
 use crate::state::{Page, use_studio};
 use crate::worker;
 
@@ -49,6 +50,8 @@ pub fn MonitorPage() -> impl IntoView {
     let alpha = RwSignal::new("0.05".to_string());
     let distance = RwSignal::new("0.1".to_string());
     let report = RwSignal::new(None::<(String, DriftReport)>);
+    // The batch last checked, which Retrain & promote learns from.
+    let batch = RwSignal::new(None::<(String, std::sync::Arc<str>)>);
     let busy = RwSignal::new(false);
     let options = move || studio.project().map(|p| choices(&p)).unwrap_or_default();
     let on_file = move |ev: leptos::ev::Event| {
@@ -89,6 +92,7 @@ pub fn MonitorPage() -> impl IntoView {
             };
             let file_name = file.name();
             let shown_name = file_name.clone();
+            let kept: std::sync::Arc<str> = text.as_str().into();
             worker::submit(
                 move |job_id| WorkerRequest::Drift {
                     job_id,
@@ -100,6 +104,7 @@ pub fn MonitorPage() -> impl IntoView {
                 move |event| match event {
                     WorkerEvent::Drifted { report: r, .. } => {
                         busy.set(false);
+                        batch.set(Some((shown_name.clone(), kept.clone())));
                         report.set(Some((shown_name.clone(), *r)));
                     }
                     WorkerEvent::Failed { error, .. } => {
@@ -137,6 +142,9 @@ pub fn MonitorPage() -> impl IntoView {
                 </div>
             </Show>
             {move || report.get().map(|(name, r)| view! { <DriftView name=name report=r /> })}
+            <Show when=move || !options().is_empty()>
+                <RetrainCard batch=batch.into() />
+            </Show>
         </section>
     }
 }

@@ -3,7 +3,9 @@
 //! manage read-only share links and the model registry. Pushed projects sync themselves
 //! after edits, and again when the server is back after being unreachable.
 
-use kiln_protocol::sync::{Credentials, ModelUpload, ProjectSummary, ShareInfo};
+use kiln_protocol::sync::{
+    Credentials, ModelUpload, ProjectSummary, ShareInfo, Stage, StageChange,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -13,6 +15,8 @@ use crate::state::{Studio, SyncState, use_studio};
 use crate::sync_client::PushError;
 use crate::{SESSION_KEY, sync_client};
 
+/// The longest stage-change reason the sync service keeps.
+const MAX_REASON_CHARS: usize = 500;
 /// How often the automatic sync looks for pushed projects with unsynced edits.
 const TICK_MS: u64 = 1_000;
 /// Quiet time after a project's last edit before it is pushed (a burst of edits goes out once).
@@ -70,6 +74,27 @@ async fn push(studio: Studio, id: &str, overwrite: bool) -> Result<String, PushE
             let info = sync_client::register_model(&session, &model.name, &upload)
                 .await
                 .map_err(unreachable_or_other)?;
+            // The version in production here goes to production there, with the reason the
+            // registry kept for it (the gate's, or the first version's).
+            if model.production == Some(version.version) {
+                let reason: String = model
+                    .promotions
+                    .iter()
+                    .rev()
+                    .find(|p| p.version == version.version)
+                    .map(|p| p.reasons.join(" "))
+                    .unwrap_or_default()
+                    .chars()
+                    .take(MAX_REASON_CHARS)
+                    .collect();
+                let change = StageChange {
+                    stage: Stage::Production,
+                    reason,
+                };
+                sync_client::change_stage(&session, &model.name, info.version, &change)
+                    .await
+                    .map_err(unreachable_or_other)?;
+            }
             studio.edit_project(&project.id, |p| {
                 let v = p
                     .registry
