@@ -3,6 +3,7 @@
 
 mod charts;
 mod data_charts;
+mod files;
 mod insight_charts;
 mod jobs;
 mod metrics;

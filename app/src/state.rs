@@ -138,6 +138,14 @@ pub struct Studio {
     /// A push (by hand or automatic) is in flight; pushes take turns, so two never race
     /// each other with the same version tag.
     pub pushing: RwSignal<bool>,
+    /// The Explain page's last explanation, kept for this session under its run id and the
+    /// project data it was measured on.
+    pub explained: RwSignal<
+        Option<(
+            (String, usize),
+            std::sync::Arc<kiln_protocol::explain::ModelExplanation>,
+        )>,
+    >,
 }
 
 impl Studio {
@@ -157,6 +165,7 @@ impl Studio {
             loaded: RwSignal::new(false),
             etags: RwSignal::new(Vec::new()),
             search: RwSignal::new(None),
+            explained: RwSignal::new(None),
             synced: RwSignal::new(Vec::new()),
             conflicts: RwSignal::new(Vec::new()),
             shared: RwSignal::new(None),

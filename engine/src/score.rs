@@ -13,17 +13,30 @@ use crate::train::Task;
 /// The model's evaluation on `rows` of `frame`, `None` when the frame has no target column,
 /// no row has a usable label, or the model is not supervised.
 pub fn evaluate_rows(artifact: &Artifact, frame: &Frame, rows: &[usize]) -> Option<Evaluation> {
-    let target = frame.column(&artifact.target)?;
+    frame.column(&artifact.target)?;
     let x = artifact.recipe.transform_frame(frame, rows);
     let x = Matrix::new(&x, artifact.recipe.width());
+    let outputs: Vec<Vec<f64>> = x.rows().map(|r| artifact.model.output(r)).collect();
+    evaluate_outputs(artifact, frame, rows, &outputs)
+}
+
+/// As [`evaluate_rows`], with the model's outputs on `rows` already computed (one per row,
+/// in order), so a caller that needs them anyway does not predict twice.
+pub fn evaluate_outputs(
+    artifact: &Artifact,
+    frame: &Frame,
+    rows: &[usize],
+    outputs: &[Vec<f64>],
+) -> Option<Evaluation> {
+    let target = frame.column(&artifact.target)?;
     match artifact.task {
         Task::Classification => {
             let (mut actual, mut proba) = (Vec::new(), Vec::new());
-            for (&row, values) in rows.iter().zip(x.rows()) {
+            for (&row, out) in rows.iter().zip(outputs) {
                 let label = target.cell_text(row);
                 if let Some(c) = artifact.classes.iter().position(|k| *k == label.trim()) {
                     actual.push(c);
-                    proba.extend(artifact.model.output(values));
+                    proba.extend_from_slice(out);
                 }
             }
             (!actual.is_empty()).then(|| {
@@ -37,12 +50,11 @@ pub fn evaluate_rows(artifact: &Artifact, frame: &Frame, rows: &[usize]) -> Opti
         Task::Regression => {
             let (mean, scale) = artifact.target_scale.unwrap_or((0.0, 1.0));
             let (mut actual, mut predicted) = (Vec::new(), Vec::new());
-            for (&row, values) in rows.iter().zip(x.rows()) {
+            for (&row, out) in rows.iter().zip(outputs) {
                 if let Ok(v) = target.cell_text(row).trim().parse::<f64>()
                     && v.is_finite()
                 {
                     actual.push(v);
-                    let out = artifact.model.output(values);
                     predicted.push(out.first().copied().unwrap_or(f64::NAN) * scale + mean);
                 }
             }

@@ -201,3 +201,36 @@ fn a_regression_model_reports_prediction_drift_in_target_units() {
     assert!(prediction.numeric && prediction.drifted);
     assert!(report.performance.is_empty(), "the batch has no target");
 }
+
+#[test]
+fn a_date_column_is_binned_and_labelled_as_dates() {
+    // `day` runs through 2023 in training and through 2024 in the batch.
+    let rows = |year: u32, seed: u64| {
+        let mut rng = SplitMix64::new(seed);
+        let mut out = String::from("day,income,bought\n");
+        for _ in 0..400 {
+            let (month, date) = (1 + rng.below(12), 1 + rng.below(28));
+            let income = 50.0 + 10.0 * normal(&mut rng);
+            let bought = if income > 50.0 { "yes" } else { "no" };
+            out.push_str(&format!(
+                "{year}-{month:02}-{date:02},{income:.2},{bought}\n"
+            ));
+        }
+        out
+    };
+    let config = TrainConfig::new(Task::Classification, "bought", Family::Tree);
+    let prepared = prepare("train.csv", &rows(2023, 1), &config).unwrap();
+    let artifact = train(&prepared, &mut no_stop).unwrap().artifact;
+    let report = drift(&artifact, &rows(2024, 2));
+    let day = feature(&report, "day");
+    assert!(day.drifted, "{day:?}");
+    assert!(!feature(&report, "income").drifted);
+    assert!(day.bins.len() > 2);
+    for bin in &day.bins {
+        assert!(
+            bin.label.starts_with("≤ 2023-") || bin.label.starts_with("> 2023-"),
+            "{}",
+            bin.label
+        );
+    }
+}

@@ -160,8 +160,6 @@ pub struct ModelExplanation {
     pub rows: Vec<std::collections::BTreeMap<String, String>>,
     /// Columns of the data with few distinct values, that can be marked as sensitive.
     pub group_columns: Vec<String>,
-    #[serde(default)]
-    pub fairness: Option<FairnessReport>,
     /// Set when the project's data is not what the model was trained on.
     #[serde(default)]
     pub note: Option<String>,

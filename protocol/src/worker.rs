@@ -87,16 +87,23 @@ pub enum WorkerRequest {
         settings: crate::monitor::DriftSettings,
     },
     /// Explain a model on its run's test rows (the spec re-splits the project's data as the
-    /// run did): importances, partial dependence, rows to pick, and fairness per group of a
-    /// sensitive column when one is named.
+    /// run did): importances, partial dependence, rows to pick and columns to compare groups of.
     ExplainModel {
         job_id: u64,
         artifact: serde_json::Value,
         file_name: String,
         text: String,
         spec: TrainSpec,
-        #[serde(default)]
-        fairness: Option<crate::explain::FairnessRequest>,
+    },
+    /// A classifier's figures per group of a sensitive column on its run's test rows
+    /// (re-split as for `ExplainModel`).
+    Fairness {
+        job_id: u64,
+        artifact: serde_json::Value,
+        file_name: String,
+        text: String,
+        spec: TrainSpec,
+        request: crate::explain::FairnessRequest,
     },
     /// One row's contributions (column name to raw text, as a form holds it).
     ExplainRow {
@@ -145,6 +152,7 @@ impl WorkerRequest {
             | WorkerRequest::PredictImage { job_id, .. }
             | WorkerRequest::Drift { job_id, .. }
             | WorkerRequest::ExplainModel { job_id, .. }
+            | WorkerRequest::Fairness { job_id, .. }
             | WorkerRequest::ExplainRow { job_id, .. }
             | WorkerRequest::Retrain { job_id, .. }
             | WorkerRequest::Control { job_id, .. } => *job_id,
@@ -215,6 +223,10 @@ pub enum WorkerEvent {
         job_id: u64,
         contributions: Box<crate::explain::Contributions>,
     },
+    FairnessChecked {
+        job_id: u64,
+        report: Box<crate::explain::FairnessReport>,
+    },
     /// A retrained candidate (as a run) and its comparison with production.
     Retrained {
         job_id: u64,
@@ -244,6 +256,7 @@ impl WorkerEvent {
             | WorkerEvent::Drifted { job_id, .. }
             | WorkerEvent::ExplainedModel { job_id, .. }
             | WorkerEvent::ExplainedRow { job_id, .. }
+            | WorkerEvent::FairnessChecked { job_id, .. }
             | WorkerEvent::Retrained { job_id, .. }
             | WorkerEvent::Failed { job_id, .. } => *job_id,
         }

@@ -1,6 +1,7 @@
 //! Jobs that look at a trained model rather than train one: drift of a new batch against the
 //! model's training reference, the Explain page's global explanation (on the run's test rows,
-//! re-split as the run split them) with fairness per group, and one row's contributions.
+//! re-split as the run split them), fairness per group on the same rows, and one row's
+//! contributions.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,7 +9,7 @@ use kiln_engine::artifact::{Artifact, fingerprint};
 use kiln_engine::data::{Frame, ParseOptions, parse};
 use kiln_engine::explain::importance::{Rows, global};
 use kiln_engine::explain::{ExplainError, contributions};
-use kiln_engine::train::prepare;
+use kiln_engine::train::{Prepared, prepare};
 use kiln_protocol::explain::{FairnessRequest, ModelExplanation};
 use kiln_protocol::monitor::DriftSettings;
 use kiln_protocol::project::TrainSpec;
@@ -69,30 +70,20 @@ pub fn explain_model(
     file_name: &str,
     text: &str,
     spec: &TrainSpec,
-    fairness: Option<&FairnessRequest>,
 ) -> WorkerEvent {
     let run = || -> Result<ModelExplanation, JobError> {
         let artifact = artifact_of(artifact)?;
-        let prepared = prepare(file_name, text, &convert::config(spec))
-            .map_err(|e| convert::train_error(&e))?;
-        let frame_rows = prepared.frame_rows(&prepared.split.holdout);
+        let (prepared, frame_rows) = test_rows(file_name, text, spec)?;
         let rows = Rows::new(&artifact, &prepared.frame, &frame_rows, None, spec.seed)
             .map_err(explain_error)?;
         let explanation = global(&artifact, &rows, REPEATS, spec.seed).map_err(explain_error)?;
-        let fairness = fairness
-            .map(|f| {
-                kiln_engine::fairness::on_rows(&artifact, &prepared.frame, &frame_rows, f)
-                    .map_err(|e| convert::error("fairness", e))
-            })
-            .transpose()?;
         let note = (fingerprint(text.as_bytes()) != artifact.lineage.data_hash).then(|| {
-            "The project's data has changed since this model was trained: it is explained on today's test rows.".to_string()
+            "This model learned from other data than the project's (it was retrained on a batch, or the data changed since): it is explained on the test rows of the project's data.".to_string()
         });
         Ok(ModelExplanation {
             global: explanation,
             rows: pickable(&artifact, &prepared.frame, &frame_rows),
             group_columns: group_columns(&prepared.frame, &artifact.target),
-            fairness,
             note,
         })
     };
@@ -100,6 +91,41 @@ pub fn explain_model(
         Ok(explanation) => WorkerEvent::ExplainedModel {
             job_id,
             explanation: Box::new(explanation),
+        },
+        Err(e) => failed(job_id, e),
+    }
+}
+
+/// The project's data prepared as the run split it, and the frame rows of its test rows.
+fn test_rows(
+    file_name: &str,
+    text: &str,
+    spec: &TrainSpec,
+) -> Result<(Prepared, Vec<usize>), JobError> {
+    let prepared =
+        prepare(file_name, text, &convert::config(spec)).map_err(|e| convert::train_error(&e))?;
+    let frame_rows = prepared.frame_rows(&prepared.split.holdout);
+    Ok((prepared, frame_rows))
+}
+
+pub fn fairness(
+    job_id: u64,
+    artifact: serde_json::Value,
+    file_name: &str,
+    text: &str,
+    spec: &TrainSpec,
+    request: &FairnessRequest,
+) -> WorkerEvent {
+    let run = || -> Result<_, JobError> {
+        let artifact = artifact_of(artifact)?;
+        let (prepared, frame_rows) = test_rows(file_name, text, spec)?;
+        kiln_engine::fairness::on_rows(&artifact, &prepared.frame, &frame_rows, request)
+            .map_err(|e| convert::error("fairness", e))
+    };
+    match run() {
+        Ok(report) => WorkerEvent::FairnessChecked {
+            job_id,
+            report: Box::new(report),
         },
         Err(e) => failed(job_id, e),
     }

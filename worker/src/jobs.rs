@@ -117,15 +117,15 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
             file_name,
             text,
             spec,
-            fairness,
-        } => insight_jobs::explain_model(
+        } => insight_jobs::explain_model(job_id, artifact, &file_name, &text, &spec),
+        WorkerRequest::Fairness {
             job_id,
             artifact,
-            &file_name,
-            &text,
-            &spec,
-            fairness.as_ref(),
-        ),
+            file_name,
+            text,
+            spec,
+            request,
+        } => insight_jobs::fairness(job_id, artifact, &file_name, &text, &spec, &request),
         WorkerRequest::ExplainRow {
             job_id,
             artifact,

@@ -6,7 +6,6 @@
 use kiln_protocol::project::Task;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::jobs;
@@ -194,18 +193,8 @@ fn Importer() -> impl IntoView {
     let dragging = RwSignal::new(false);
     let limit = limit_mb().to_string();
     let on_pick = move |ev: leptos::ev::Event| {
-        let input = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-        if let Some(file) = input
-            .as_ref()
-            .and_then(|i| i.files())
-            .and_then(|f| f.get(0))
-        {
+        if let Some(file) = crate::files::picked(&ev) {
             read_file(studio, file);
-        }
-        if let Some(i) = input {
-            i.set_value("");
         }
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kiln_protocol::explain::{
-    Contributions, ExplainMethod, FairnessRequest, ModelExplanation, OutputSpace, PartialDependence,
+    Contributions, ExplainMethod, FairnessReport, FairnessRequest, ModelExplanation, OutputSpace,
+    PartialDependence,
 };
-use kiln_protocol::project::{InputField, RunRecord, TrainSpec};
+use kiln_protocol::project::{InputField, RunRecord, Task, TrainSpec};
 use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
 use leptos::prelude::*;
 
@@ -37,6 +38,9 @@ pub fn ExplainPage() -> impl IntoView {
                 Some(run) if run.artifact["image"].is_object() => view! {
                     <p class="hint" data-testid="explain-unavailable">"Explanations are for models of tables; this model classifies images."</p>
                 }.into_any(),
+                Some(run) if run.task == Some(Task::Clustering) => view! {
+                    <p class="hint" data-testid="explain-unavailable">"Explanations are for models that predict a target; a clustering model has no prediction to explain. Its clusters are described on the Evaluate page."</p>
+                }.into_any(),
                 Some(run) => view! { <RunExplain run=run /> }.into_any(),
             }}
         </section>
@@ -60,36 +64,65 @@ fn spec_of(studio: Studio, run: &RunRecord) -> Option<TrainSpec> {
     })
 }
 
-/// Asks the worker for the model's explanation (and fairness, when a column is chosen).
-pub fn request_explanation(
+/// What the worker needs to measure a run on its test rows: the model, the project's data and
+/// the spec that re-splits it. `None` (after saying why) when the run or project lacks one.
+fn test_rows_of(
     studio: Studio,
     run: &RunRecord,
-    fairness: Option<FairnessRequest>,
-    result: RwSignal<Option<ModelExplanation>>,
-    busy: RwSignal<bool>,
-) {
+) -> Option<(serde_json::Value, String, String, TrainSpec)> {
     let Some(dataset) = studio.project_untracked().and_then(|p| p.dataset) else {
-        return studio.fail("The project has no data to explain the model on.");
+        studio.fail("The project has no data to explain the model on.");
+        return None;
     };
     let Some(spec) = spec_of(studio, run) else {
-        return studio
-            .fail("This run does not record how it was trained; train it again to explain it.");
+        studio.fail("This run does not record how it was trained; train it again to explain it.");
+        return None;
     };
-    let artifact = (*run.artifact).clone();
+    Some((
+        (*run.artifact).clone(),
+        dataset.file_name,
+        dataset.text.to_string(),
+        spec,
+    ))
+}
+
+/// The key an explanation is kept under: the run, and the project data it was measured on.
+fn cache_key(studio: Studio, run: &RunRecord) -> (String, usize) {
+    let data = studio
+        .project_untracked()
+        .and_then(|p| p.dataset)
+        .map_or(0, |d| Arc::as_ptr(&d.text) as *const u8 as usize);
+    (run.id.clone(), data)
+}
+
+/// Asks the worker for the model's explanation, unless this session already has it for the
+/// same run and data (coming back to the page shows it at once).
+fn request_explanation(studio: Studio, run: &RunRecord, busy: RwSignal<bool>) {
+    let key = cache_key(studio, run);
+    if studio
+        .explained
+        .with_untracked(|e| e.as_ref().is_some_and(|(k, _)| *k == key))
+    {
+        return;
+    }
+    let Some((artifact, file_name, text, spec)) = test_rows_of(studio, run) else {
+        return;
+    };
     busy.set(true);
     worker::submit(
         move |job_id| WorkerRequest::ExplainModel {
             job_id,
             artifact,
-            file_name: dataset.file_name,
-            text: dataset.text.to_string(),
+            file_name,
+            text,
             spec,
-            fairness,
         },
         move |event| match event {
             WorkerEvent::ExplainedModel { explanation, .. } => {
                 busy.set(false);
-                result.set(Some(*explanation));
+                studio
+                    .explained
+                    .set(Some((key.clone(), Arc::new(*explanation))));
             }
             WorkerEvent::Failed { error, .. } => {
                 busy.set(false);
@@ -100,12 +133,54 @@ pub fn request_explanation(
     );
 }
 
+/// Asks the worker for fairness per group of a sensitive column on the run's test rows.
+fn request_fairness(
+    studio: Studio,
+    run: &RunRecord,
+    request: FairnessRequest,
+    result: RwSignal<Option<FairnessReport>>,
+    busy: RwSignal<bool>,
+) {
+    let Some((artifact, file_name, text, spec)) = test_rows_of(studio, run) else {
+        return;
+    };
+    busy.set(true);
+    worker::submit(
+        move |job_id| WorkerRequest::Fairness {
+            job_id,
+            artifact,
+            file_name,
+            text,
+            spec,
+            request,
+        },
+        move |event| match event {
+            WorkerEvent::FairnessChecked { report, .. } => {
+                busy.set(false);
+                result.set(Some(*report));
+            }
+            WorkerEvent::Failed { error, .. } => {
+                busy.set(false);
+                studio.fail(format!("Cannot compare the groups: {}", error.message));
+            }
+            _ => {}
+        },
+    );
+}
+
 #[component]
 fn RunExplain(run: RunRecord) -> impl IntoView {
     let studio = use_studio();
-    let explanation = RwSignal::new(None::<ModelExplanation>);
     let busy = RwSignal::new(false);
-    request_explanation(studio, &run, None, explanation, busy);
+    let key = cache_key(studio, &run);
+    let explanation = Memo::new(move |_| {
+        studio.explained.with(|e| {
+            e.as_ref()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, x)| ModelExplanation::clone(x))
+        })
+    });
+    request_explanation(studio, &run, busy);
     let global = move || {
         explanation.get().map(|e| {
             let g = e.global;
@@ -167,8 +242,7 @@ fn RunExplain(run: RunRecord) -> impl IntoView {
                 .unwrap_or_default()
         })
     });
-    let fairness =
-        Signal::derive(move || explanation.with(|e| e.as_ref().and_then(|e| e.fairness.clone())));
+    let fairness = RwSignal::new(None::<FairnessReport>);
     let classes: Vec<String> = run.artifact["classes"]
         .as_array()
         .map(|a| {
@@ -179,7 +253,7 @@ fn RunExplain(run: RunRecord) -> impl IntoView {
         .unwrap_or_default();
     let fair_run = run.clone();
     let check_fairness = Callback::new(move |request: FairnessRequest| {
-        request_explanation(studio, &fair_run, Some(request), explanation, busy);
+        request_fairness(studio, &fair_run, request, fairness, busy);
     });
     view! {
         <p data-testid="explained-run">{format!("{} · {}", run.model.label(), metrics::date_time(run.created_at_ms))}</p>
@@ -188,7 +262,7 @@ fn RunExplain(run: RunRecord) -> impl IntoView {
         </Show>
         {global}
         <RowExplain artifact=run.artifact.clone() fields=run.inputs.clone() rows=rows target=run.target.clone().unwrap_or_default() />
-        {(!classes.is_empty()).then(|| view! { <FairnessCard columns=groups classes=classes report=fairness check=check_fairness /> })}
+        {(!classes.is_empty()).then(|| view! { <FairnessCard columns=groups classes=classes report=fairness.into() check=check_fairness /> })}
     }
 }
 

@@ -8,14 +8,12 @@ use kiln_protocol::project::Project;
 use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::insight_charts::DriftBins;
-use crate::metrics;
 use crate::pages::retrain::RetrainCard;
 use crate::state::{Page, use_studio};
 use crate::worker;
+use crate::{files, metrics};
 
 /// The models a batch can be checked against: registered versions first, then other runs.
 fn choices(project: &Project) -> Vec<(String, String)> {
@@ -55,16 +53,9 @@ pub fn MonitorPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let options = move || studio.project().map(|p| choices(&p)).unwrap_or_default();
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
+        let Some(file) = files::picked(&ev) else {
             return;
         };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        input.set_value("");
         let Some(project) = studio.project_untracked() else {
             return;
         };
@@ -82,13 +73,12 @@ pub fn MonitorPage() -> impl IntoView {
         let artifact = (*run.artifact).clone();
         busy.set(true);
         spawn_local(async move {
-            let Some(text) = JsFuture::from(file.text())
-                .await
-                .ok()
-                .and_then(|t| t.as_string())
-            else {
-                busy.set(false);
-                return studio.fail(format!("Cannot read {}.", file.name()));
+            let text = match files::text(&file).await {
+                Ok(text) => text,
+                Err(e) => {
+                    busy.set(false);
+                    return studio.fail(e);
+                }
             };
             let file_name = file.name();
             let shown_name = file_name.clone();

@@ -7,14 +7,12 @@ use kiln_protocol::recipe::{Recipe, Step};
 use kiln_protocol::worker::{RecipePreview, WorkerEvent, WorkerRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::jobs::{self, recipe_of};
 use crate::pages::deploy::data_url;
 use crate::pages::prepare_form::AddStep;
 use crate::state::{Page, Studio, use_studio};
-use crate::worker;
+use crate::{files, worker};
 
 /// Replaces the project's recipe steps (the column types stay with the data).
 pub fn set_steps(studio: Studio, steps: Vec<Step>) {
@@ -125,22 +123,14 @@ fn StepsList() -> impl IntoView {
             .unwrap_or_default()
     };
     let on_import = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
+        let Some(file) = files::picked(&ev) else {
             return;
         };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        input.set_value("");
         spawn_local(async move {
-            let text = JsFuture::from(file.text())
-                .await
-                .ok()
-                .and_then(|t| t.as_string())
-                .unwrap_or_default();
+            let text = match files::text(&file).await {
+                Ok(text) => text,
+                Err(e) => return studio.fail(e),
+            };
             match serde_json::from_str::<Recipe>(&text) {
                 Ok(recipe) => {
                     let Some(id) = studio.current.get_untracked() else {

@@ -16,7 +16,7 @@ use kiln_protocol::monitor::{
 };
 
 use crate::artifact::{Artifact, format_value};
-use crate::data::Frame;
+use crate::data::{ColumnType, Frame, format_typed};
 use crate::model::{FittedModel, argmax};
 use crate::models::Matrix;
 use crate::train::Task;
@@ -68,7 +68,12 @@ pub fn check(
             continue;
         }
         let (values, missing) = values_of(column);
-        features.push(feature_drift(training, values, missing, settings));
+        let show: fn(f64) -> String = if column.kind == ColumnType::Datetime {
+            |x| format_typed(ColumnType::Datetime, x)
+        } else {
+            format_value
+        };
+        features.push(feature_drift(training, values, missing, settings, show));
     }
     let x = artifact.recipe.transform_frame(batch, &rows);
     let x = Matrix::new(&x, artifact.recipe.width());
@@ -81,7 +86,7 @@ pub fn check(
             missing: 0,
             distribution: training.clone(),
         };
-        Some(feature_drift(&reference, values, 0, settings))
+        Some(feature_drift(&reference, values, 0, settings, format_value))
     });
     let drifted: Vec<String> = features
         .iter()
@@ -100,7 +105,7 @@ pub fn check(
         drifted_share,
         features,
         prediction,
-        performance: performance(artifact, batch, &rows),
+        performance: performance(artifact, batch, &rows, &outputs),
         missing_columns,
     })
 }
@@ -173,6 +178,7 @@ fn feature_drift(
     values: Values<'_>,
     missing: usize,
     settings: &DriftSettings,
+    show: fn(f64) -> String,
 ) -> FeatureDrift {
     let total_ref = (training.rows + training.missing).max(1) as f64;
     let batch_rows;
@@ -203,7 +209,7 @@ fn feature_drift(
                 statistic = if *std > 0.0 { w / std } else { w };
                 p_value = None;
             }
-            bins = numeric_bins(edges, counts, &v);
+            bins = numeric_bins(edges, counts, &v, show);
             psi = bins_psi(&bins);
         }
         (Distribution::Categorical { categories }, values) => {
@@ -271,8 +277,13 @@ fn finite(v: f64) -> f64 {
 
 /// The reference's quantile bins merged into at most [`SHOWN_BINS`], with the share of the
 /// training rows and of the batch in each (batch values outside the training range go to the
-/// first or last bin).
-fn numeric_bins(edges: &[f64], counts: &[u64], sorted_batch: &[f64]) -> Vec<DriftBin> {
+/// first or last bin), labelled by their edges as `show` writes them.
+fn numeric_bins(
+    edges: &[f64],
+    counts: &[u64],
+    sorted_batch: &[f64],
+    show: fn(f64) -> String,
+) -> Vec<DriftBin> {
     let total: u64 = counts.iter().sum::<u64>().max(1);
     let n = edges.len();
     let groups = n.min(SHOWN_BINS);
@@ -288,9 +299,9 @@ fn numeric_bins(edges: &[f64], counts: &[u64], sorted_batch: &[f64]) -> Vec<Drif
             sorted_batch.partition_point(|x| *x <= upper)
         };
         let label = if g + 1 == groups {
-            format!("> {}", format_value(edges[start.saturating_sub(1)]))
+            format!("> {}", show(edges[start.saturating_sub(1)]))
         } else {
-            format!("≤ {}", format_value(upper))
+            format!("≤ {}", show(upper))
         };
         out.push(DriftBin {
             label,
@@ -300,7 +311,7 @@ fn numeric_bins(edges: &[f64], counts: &[u64], sorted_batch: &[f64]) -> Vec<Drif
         below = at_or_below;
     }
     if groups == 1 {
-        out[0].label = format!("≤ {}", format_value(edges[n - 1]));
+        out[0].label = format!("≤ {}", show(edges[n - 1]));
     }
     out
 }
@@ -348,8 +359,13 @@ fn bins_psi(bins: &[DriftBin]) -> f64 {
 }
 
 /// The model's scores on the batch when it has the target, next to its test scores.
-fn performance(artifact: &Artifact, batch: &Frame, rows: &[usize]) -> Vec<BatchPerformance> {
-    let Some(scores) = crate::score::evaluate_rows(artifact, batch, rows) else {
+fn performance(
+    artifact: &Artifact,
+    batch: &Frame,
+    rows: &[usize],
+    outputs: &[Vec<f64>],
+) -> Vec<BatchPerformance> {
+    let Some(scores) = crate::score::evaluate_outputs(artifact, batch, rows, outputs) else {
         return Vec::new();
     };
     scores
