@@ -39,176 +39,209 @@ pub fn contributions(
     x: &[f64],
     seed: u64,
 ) -> Result<Contributions, ExplainError> {
-    let width = artifact.recipe.width();
-    if x.len() != width {
-        return Err(ExplainError::Width {
-            given: x.len(),
-            expected: width,
-        });
-    }
-    if artifact.task == Task::Clustering {
-        return Err(ExplainError::Unsupported("clustering"));
-    }
-    let (mean, scale) = artifact.target_scale.unwrap_or((0.0, 1.0));
-    let classes = &artifact.classes;
-    let regression = artifact.task == Task::Regression;
-    let value_space = |probability: OutputSpace| {
-        if regression {
-            OutputSpace::Value
-        } else {
-            probability
-        }
-    };
-    let (method, space, outputs, expected, values) = match &artifact.model {
-        FittedModel::Tree(t) => {
-            let tree = ShapTree::from_tree(t).map_err(ExplainError::Damaged)?;
-            let (e, v) = shap_sum(std::slice::from_ref(&tree), x, 1.0);
-            (
-                ExplainMethod::TreeShap,
-                value_space(OutputSpace::Probability),
-                e.len(),
-                e,
-                v,
-            )
-        }
-        FittedModel::Forest(f) => {
-            let trees = f
-                .trees
-                .iter()
-                .map(ShapTree::from_tree)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(ExplainError::Damaged)?;
-            let (e, v) = shap_sum(&trees, x, 1.0 / trees.len().max(1) as f64);
-            (
-                ExplainMethod::TreeShap,
-                value_space(OutputSpace::Probability),
-                e.len(),
-                e,
-                v,
-            )
-        }
-        FittedModel::Gbdt(g) => {
-            if g.n_classes == 1 {
-                return Err(ExplainError::Unsupported("single-class"));
-            }
-            let per = g.baseline.len().max(1);
-            let mut expected = g.baseline.clone();
-            expected.resize(per, 0.0);
-            let mut values = vec![0.0; per * width];
-            for (t, tree) in g.trees.iter().enumerate() {
-                let k = t % per;
-                let tree = ShapTree::from_gbdt(tree).map_err(ExplainError::Damaged)?;
-                expected[k] += tree.expected()[0];
-                tree.add_shap(x, 1.0, &mut values[k * width..(k + 1) * width]);
-            }
-            (
-                ExplainMethod::TreeShap,
-                value_space(OutputSpace::LogOdds),
-                per,
-                expected,
-                values,
-            )
-        }
-        FittedModel::Linear { layer } => {
-            let means = &artifact
-                .reference
-                .as_ref()
-                .ok_or(ExplainError::NoReference)?
-                .feature_means;
-            let mut expected = layer.bias.clone();
-            let mut values = vec![0.0; layer.outputs * width];
-            for (o, weights) in layer.weights.chunks_exact(width.max(1)).enumerate() {
-                for (j, w) in weights.iter().enumerate() {
-                    let v = if x[j].is_finite() { x[j] } else { means[j] };
-                    values[o * width + j] = w * (v - means[j]);
-                    expected[o] += w * means[j];
-                }
-            }
-            (
-                ExplainMethod::Linear,
-                value_space(OutputSpace::LogOdds),
-                layer.outputs,
-                expected,
-                values,
-            )
-        }
-        FittedModel::KMeans(_) | FittedModel::Pca(_) => {
-            return Err(ExplainError::Unsupported("clustering"));
-        }
-        FittedModel::Cnn(_) => return Err(ExplainError::Unsupported("image")),
-        model => {
-            let (e, v) = sampling(artifact, model, x, seed)?;
-            (
-                ExplainMethod::Sampling {
-                    permutations: SAMPLING_PERMUTATIONS,
-                },
-                value_space(OutputSpace::Probability),
-                e.len(),
-                e,
-                v,
-            )
-        }
-    };
-    let mut values: Vec<Vec<f64>> = values.chunks(width.max(1)).map(<[f64]>::to_vec).collect();
-    values.truncate(outputs);
-    let mut expected = expected;
-    if regression {
-        expected.iter_mut().for_each(|e| *e = *e * scale + mean);
-        values.iter_mut().flatten().for_each(|v| *v *= scale);
-    }
-    let prediction: Vec<f64> = expected
-        .iter()
-        .zip(&values)
-        .map(|(e, v)| e + v.iter().sum::<f64>())
-        .collect();
-    let names: Vec<String> = if regression {
-        vec![artifact.target.clone()]
-    } else if outputs == classes.len() {
-        classes.clone()
-    } else {
-        // One score for two classes: the log-odds of the second.
-        classes.iter().skip(1).take(outputs).cloned().collect()
-    };
-    let shown = artifact.predict_prepared(x);
-    let label = match shown.value {
-        Some(v) => format_value(v),
-        None => shown.label,
-    };
-    let clean = |v: f64| if v.is_finite() { v } else { 0.0 };
-    Ok(Contributions {
-        method,
-        space,
-        outputs: names,
-        features: artifact.recipe.features.clone(),
-        feature_values: x
-            .iter()
-            .map(|v| if v.is_finite() { *v } else { f64::NAN })
-            .map(clean)
-            .collect(),
-        expected: expected.into_iter().map(clean).collect(),
-        prediction: prediction.into_iter().map(clean).collect(),
-        values: values
-            .into_iter()
-            .map(|v| v.into_iter().map(clean).collect())
-            .collect(),
-        label,
-    })
+    Explainer::new(artifact)?.contributions(artifact, x, seed)
 }
 
-/// TreeSHAP over some trees, each weighted by `scale`: the expected outputs and the values
-/// (`values[output * width + feature]`).
-fn shap_sum(trees: &[ShapTree], x: &[f64], scale: f64) -> (Vec<f64>, Vec<f64>) {
-    let outputs = trees.first().map_or(1, ShapTree::outputs);
-    let mut expected = vec![0.0; outputs];
-    let mut values = vec![0.0; outputs * x.len()];
-    for tree in trees {
-        expected
-            .iter_mut()
-            .zip(tree.expected())
-            .for_each(|(e, t)| *e += t * scale);
-        tree.add_shap(x, scale, &mut values);
+/// What explaining many rows of one model shares: its trees in the shape TreeSHAP walks and
+/// their expected outputs, built once (for a 100-tree forest that is most of the work of one
+/// row). Other families need nothing prepared.
+pub struct Explainer {
+    trees: Vec<ShapTree>,
+    /// Expected output of the tree models, per output.
+    expected: Vec<f64>,
+}
+
+impl Explainer {
+    pub fn new(artifact: &Artifact) -> Result<Self, ExplainError> {
+        let damaged = ExplainError::Damaged;
+        let (trees, expected) = match &artifact.model {
+            FittedModel::Tree(t) => {
+                let tree = ShapTree::from_tree(t).map_err(damaged)?;
+                let e = tree.expected();
+                (vec![tree], e)
+            }
+            FittedModel::Forest(f) => {
+                let trees = f
+                    .trees
+                    .iter()
+                    .map(ShapTree::from_tree)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(damaged)?;
+                let scale = 1.0 / trees.len().max(1) as f64;
+                let mut e = vec![0.0; trees.first().map_or(1, ShapTree::outputs)];
+                for tree in &trees {
+                    e.iter_mut()
+                        .zip(tree.expected())
+                        .for_each(|(e, t)| *e += t * scale);
+                }
+                (trees, e)
+            }
+            FittedModel::Gbdt(g) => {
+                let per = g.baseline.len().max(1);
+                let mut e = g.baseline.clone();
+                e.resize(per, 0.0);
+                let trees = g
+                    .trees
+                    .iter()
+                    .map(ShapTree::from_gbdt)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(damaged)?;
+                for (t, tree) in trees.iter().enumerate() {
+                    e[t % per] += tree.expected()[0];
+                }
+                (trees, e)
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        Ok(Self { trees, expected })
     }
-    (expected, values)
+
+    /// One row's contributions; `artifact` is the one this explainer was built for.
+    pub fn contributions(
+        &self,
+        artifact: &Artifact,
+        x: &[f64],
+        seed: u64,
+    ) -> Result<Contributions, ExplainError> {
+        let width = artifact.recipe.width();
+        if x.len() != width {
+            return Err(ExplainError::Width {
+                given: x.len(),
+                expected: width,
+            });
+        }
+        if artifact.task == Task::Clustering {
+            return Err(ExplainError::Unsupported("clustering"));
+        }
+        let (mean, scale) = artifact.target_scale.unwrap_or((0.0, 1.0));
+        let classes = &artifact.classes;
+        let regression = artifact.task == Task::Regression;
+        let value_space = |probability: OutputSpace| {
+            if regression {
+                OutputSpace::Value
+            } else {
+                probability
+            }
+        };
+        let (method, space, outputs, expected, values) = match &artifact.model {
+            FittedModel::Tree(_) | FittedModel::Forest(_) => {
+                let share = 1.0 / self.trees.len().max(1) as f64;
+                let outputs = self.expected.len();
+                let mut values = vec![0.0; outputs * width];
+                for tree in &self.trees {
+                    tree.add_shap(x, share, &mut values);
+                }
+                (
+                    ExplainMethod::TreeShap,
+                    value_space(OutputSpace::Probability),
+                    outputs,
+                    self.expected.clone(),
+                    values,
+                )
+            }
+            FittedModel::Gbdt(g) => {
+                if g.n_classes == 1 {
+                    return Err(ExplainError::Unsupported("single-class"));
+                }
+                let per = self.expected.len().max(1);
+                let mut values = vec![0.0; per * width];
+                for (t, tree) in self.trees.iter().enumerate() {
+                    let k = t % per;
+                    tree.add_shap(x, 1.0, &mut values[k * width..(k + 1) * width]);
+                }
+                (
+                    ExplainMethod::TreeShap,
+                    value_space(OutputSpace::LogOdds),
+                    per,
+                    self.expected.clone(),
+                    values,
+                )
+            }
+            FittedModel::Linear { layer } => {
+                let means = &artifact
+                    .reference
+                    .as_ref()
+                    .ok_or(ExplainError::NoReference)?
+                    .feature_means;
+                let mut expected = layer.bias.clone();
+                let mut values = vec![0.0; layer.outputs * width];
+                for (o, weights) in layer.weights.chunks_exact(width.max(1)).enumerate() {
+                    for (j, w) in weights.iter().enumerate() {
+                        let v = if x[j].is_finite() { x[j] } else { means[j] };
+                        values[o * width + j] = w * (v - means[j]);
+                        expected[o] += w * means[j];
+                    }
+                }
+                (
+                    ExplainMethod::Linear,
+                    value_space(OutputSpace::LogOdds),
+                    layer.outputs,
+                    expected,
+                    values,
+                )
+            }
+            FittedModel::KMeans(_) | FittedModel::Pca(_) => {
+                return Err(ExplainError::Unsupported("clustering"));
+            }
+            FittedModel::Cnn(_) => return Err(ExplainError::Unsupported("image")),
+            model => {
+                let (e, v) = sampling(artifact, model, x, seed)?;
+                (
+                    ExplainMethod::Sampling {
+                        permutations: SAMPLING_PERMUTATIONS,
+                    },
+                    value_space(OutputSpace::Probability),
+                    e.len(),
+                    e,
+                    v,
+                )
+            }
+        };
+        let mut values: Vec<Vec<f64>> = values.chunks(width.max(1)).map(<[f64]>::to_vec).collect();
+        values.truncate(outputs);
+        let mut expected = expected;
+        if regression {
+            expected.iter_mut().for_each(|e| *e = *e * scale + mean);
+            values.iter_mut().flatten().for_each(|v| *v *= scale);
+        }
+        let prediction: Vec<f64> = expected
+            .iter()
+            .zip(&values)
+            .map(|(e, v)| e + v.iter().sum::<f64>())
+            .collect();
+        let names: Vec<String> = if regression {
+            vec![artifact.target.clone()]
+        } else if outputs == classes.len() {
+            classes.clone()
+        } else {
+            // One score for two classes: the log-odds of the second.
+            classes.iter().skip(1).take(outputs).cloned().collect()
+        };
+        let shown = artifact.predict_prepared(x);
+        let label = match shown.value {
+            Some(v) => format_value(v),
+            None => shown.label,
+        };
+        let clean = |v: f64| if v.is_finite() { v } else { 0.0 };
+        Ok(Contributions {
+            method,
+            space,
+            outputs: names,
+            features: artifact.recipe.features.clone(),
+            feature_values: x
+                .iter()
+                .map(|v| if v.is_finite() { *v } else { f64::NAN })
+                .map(clean)
+                .collect(),
+            expected: expected.into_iter().map(clean).collect(),
+            prediction: prediction.into_iter().map(clean).collect(),
+            values: values
+                .into_iter()
+                .map(|v| v.into_iter().map(clean).collect())
+                .collect(),
+            label,
+        })
+    }
 }
 
 /// Shapley values by Monte Carlo permutation sampling: each permutation draws a training

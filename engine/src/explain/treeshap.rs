@@ -23,6 +23,8 @@ pub struct ShapTree {
     /// `outputs` values per node (zeros on internal nodes).
     values: Vec<f64>,
     outputs: usize,
+    /// Depth of the deepest leaf (the root is at 0).
+    depth: usize,
 }
 
 impl ShapTree {
@@ -90,13 +92,14 @@ impl ShapTree {
             cover: vec![0.0; n],
             values: vec![0.0; n * outputs],
             outputs,
+            depth: 0,
         }
     }
 
     /// Refuses what the algorithm cannot walk: a node reached twice (a shared child would
     /// make the walk exponential), a child before its parent, a branch no training row went
     /// down on both sides of a split with rows (no cover to weigh by), or a very deep tree.
-    fn checked(self) -> Result<Self, String> {
+    fn checked(mut self) -> Result<Self, String> {
         let n = self.left.len();
         if n == 0 {
             return Err("a tree has no nodes".into());
@@ -124,6 +127,7 @@ impl ShapTree {
                 }
             }
         }
+        self.depth = depth.into_iter().max().unwrap_or(0);
         Ok(self)
     }
 
@@ -171,29 +175,59 @@ impl ShapTree {
     /// Adds this tree's Shapley values for row `x`, times `scale`, to `phi`
     /// (`phi[output * width + feature]`, `width = x.len()`).
     pub fn add_shap(&self, x: &[f64], scale: f64, phi: &mut [f64]) {
-        let path = Vec::new();
-        self.recurse(x, scale, phi, 0, &path, (1.0, 1.0, None));
+        // One buffer for every path of the walk: the path at depth `d` has at most `d + 1`
+        // steps and lives at `d (d + 1) / 2`, so a node copies its parent's path once and
+        // allocates nothing.
+        let levels = self.depth + 2;
+        let mut paths = vec![Step::default(); levels * (levels + 1) / 2];
+        let walk = Walk {
+            tree: self,
+            x,
+            scale,
+        };
+        walk.recurse(phi, &mut paths, 0, 0, 0, (1.0, 1.0, None));
     }
+}
 
+/// One row's walk down a tree.
+struct Walk<'a> {
+    tree: &'a ShapTree,
+    x: &'a [f64],
+    scale: f64,
+}
+
+impl Walk<'_> {
+    /// Visits `node` at `depth`, whose parent's path is the first `parent_len` steps at
+    /// depth `depth - 1` in `paths`.
+    #[allow(clippy::too_many_arguments)]
     fn recurse(
         &self,
-        x: &[f64],
-        scale: f64,
         phi: &mut [f64],
+        paths: &mut [Step],
         node: usize,
-        parent: &[Step],
+        depth: usize,
+        parent_len: usize,
         (zero, one, feature): (f64, f64, Option<u32>),
     ) {
-        let mut path = parent.to_vec();
-        extend(&mut path, zero, one, feature);
-        if self.left[node] == 0 {
-            let width = x.len();
-            let v = &self.values[node * self.outputs..(node + 1) * self.outputs];
-            for i in 1..path.len() {
-                let w = unwound_sum(&path, i);
+        let t = self.tree;
+        let start = depth * (depth + 1) / 2;
+        let (before, rest) = paths.split_at_mut(start);
+        if depth > 0 {
+            let parent = (depth - 1) * depth / 2;
+            rest[..parent_len].copy_from_slice(&before[parent..parent + parent_len]);
+        }
+        let mut len = parent_len;
+        let path = &mut rest[..=depth];
+        extend(path, &mut len, zero, one, feature);
+        if t.left[node] == 0 {
+            let width = self.x.len();
+            let v = &t.values[node * t.outputs..(node + 1) * t.outputs];
+            let path = &path[..len];
+            for i in 1..len {
+                let w = unwound_sum(path, i);
                 let step = &path[i];
                 let Some(f) = step.feature else { continue };
-                let share = w * (step.one - step.zero) * scale;
+                let share = w * (step.one - step.zero) * self.scale;
                 for (o, v) in v.iter().enumerate() {
                     if let Some(slot) = phi.get_mut(o * width + f as usize) {
                         *slot += share * v;
@@ -202,43 +236,31 @@ impl ShapTree {
             }
             return;
         }
-        let split = self.feature[node];
-        let (l, r) = (self.left[node] as usize, self.right[node] as usize);
-        let (fl, fr) = self.fractions(node);
-        let (hot, cold, hot_share, cold_share) = if self.goes_left(node, x) {
+        let split = t.feature[node];
+        let (l, r) = (t.left[node] as usize, t.right[node] as usize);
+        let (fl, fr) = t.fractions(node);
+        let (hot, cold, hot_share, cold_share) = if t.goes_left(node, self.x) {
             (l, r, fl, fr)
         } else {
             (r, l, fr, fl)
         };
         // A feature split on again higher up: undo its step, so it is counted once.
         let (mut in_zero, mut in_one) = (1.0, 1.0);
-        if let Some(k) = path.iter().position(|s| s.feature == Some(split)) {
+        if let Some(k) = path[..len].iter().position(|s| s.feature == Some(split)) {
             in_zero = path[k].zero;
             in_one = path[k].one;
-            unwind(&mut path, k);
+            unwind(path, &mut len, k);
         }
-        self.recurse(
-            x,
-            scale,
-            phi,
-            hot,
-            &path,
-            (hot_share * in_zero, in_one, Some(split)),
-        );
-        self.recurse(
-            x,
-            scale,
-            phi,
-            cold,
-            &path,
-            (cold_share * in_zero, 0.0, Some(split)),
-        );
+        let next = (hot_share * in_zero, in_one, Some(split));
+        self.recurse(phi, paths, hot, depth + 1, len, next);
+        let next = (cold_share * in_zero, 0.0, Some(split));
+        self.recurse(phi, paths, cold, depth + 1, len, next);
     }
 }
 
 /// One feature on the path from the root: the share of rows that follow it when the feature
 /// is unknown (`zero`), whether the row itself follows it (`one`), and the permutation weight.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Step {
     feature: Option<u32>,
     zero: f64,
@@ -246,14 +268,16 @@ struct Step {
     weight: f64,
 }
 
-fn extend(path: &mut Vec<Step>, zero: f64, one: f64, feature: Option<u32>) {
-    let depth = path.len();
-    path.push(Step {
+/// Appends a step to the first `len` steps of `path` and updates the permutation weights.
+fn extend(path: &mut [Step], len: &mut usize, zero: f64, one: f64, feature: Option<u32>) {
+    let depth = *len;
+    path[depth] = Step {
         feature,
         zero,
         one,
         weight: if depth == 0 { 1.0 } else { 0.0 },
-    });
+    };
+    *len += 1;
     let d = depth as f64;
     for i in (0..depth).rev() {
         let w = path[i].weight;
@@ -262,8 +286,9 @@ fn extend(path: &mut Vec<Step>, zero: f64, one: f64, feature: Option<u32>) {
     }
 }
 
-fn unwind(path: &mut Vec<Step>, at: usize) {
-    let depth = path.len() - 1;
+/// Takes step `at` out of the first `len` steps of `path`.
+fn unwind(path: &mut [Step], len: &mut usize, at: usize) {
+    let depth = *len - 1;
     let d = depth as f64;
     let Step { zero, one, .. } = path[at];
     let mut next = path[depth].weight;
@@ -281,7 +306,7 @@ fn unwind(path: &mut Vec<Step>, at: usize) {
         path[i].zero = path[i + 1].zero;
         path[i].one = path[i + 1].one;
     }
-    path.pop();
+    *len -= 1;
 }
 
 /// The total permutation weight of the path with step `at` taken out.
