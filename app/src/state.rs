@@ -107,6 +107,12 @@ pub struct Training {
     pub paused: bool,
 }
 
+/// An explanation kept under its run id and the project data it was measured on.
+pub type Explained = (
+    (String, usize),
+    std::sync::Arc<kiln_protocol::explain::ModelExplanation>,
+);
+
 #[derive(Clone, Copy)]
 pub struct Studio {
     pub projects: RwSignal<Vec<Project>>,
@@ -140,12 +146,7 @@ pub struct Studio {
     pub pushing: RwSignal<bool>,
     /// The Explain page's last explanation, kept for this session under its run id and the
     /// project data it was measured on.
-    pub explained: RwSignal<
-        Option<(
-            (String, usize),
-            std::sync::Arc<kiln_protocol::explain::ModelExplanation>,
-        )>,
-    >,
+    pub explained: RwSignal<Option<Explained>>,
 }
 
 impl Studio {

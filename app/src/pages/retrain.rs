@@ -422,7 +422,7 @@ fn Verdict(candidate: Candidate) -> impl IntoView {
                 <tbody>{rows}{fairness_row}</tbody>
             </table>
             <ul>{reasons}</ul>
-            {passed.then(|| move || match promoted.get() {
+            {passed.then_some(move || match promoted.get() {
                 Some(v) => view! { <p data-testid="promoted">{format!("Promoted as v{v}.")}</p> }.into_any(),
                 None => view! { <button class="primary" data-testid="promote-button" on:click=promote.clone()>"Promote to production"</button> }.into_any(),
             })}
