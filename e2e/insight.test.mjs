@@ -216,8 +216,8 @@ test("Retrain & promote: the gate refuses or passes the candidate and the regist
   assert.match(await page.textContent(byTestId("retrain-verdict")), /does not pass the gate against churn-model v1/);
   assert.match(await refused.textContent(), /Learned from 400 rows of the project's data and 320 of the batch; both scored on the same 80 held-out rows/);
   const reasons = await page.locator(byTestId("gate-reason")).allTextContents();
-  assert.match(reasons[0], /^accuracy .* against production's .* on the same 80 rows/);
-  assert.match(reasons[1], /Largest gap across "plan" groups .* is above the limit 0/);
+  assert.match(reasons[0], /^accuracy [\d.]+% against production's [\d.]+% on the same 80 rows/);
+  assert.match(reasons[1], /Largest gap across "plan" groups [\d.]+ points is above the limit of 0 points\./);
   assert.equal(await page.locator(byTestId("promote-button")).count(), 0);
   assert.equal(await page.locator(`${byTestId("retrain-score")}[data-metric="accuracy"]`).count(), 1);
   assert.equal(await page.locator(byTestId("retrain-fairness")).count(), 1);
@@ -231,7 +231,7 @@ test("Retrain & promote: the gate refuses or passes the candidate and the regist
   assert.match(await page.textContent(byTestId("retrain-result")), /Learned from 320 rows of the batch; both scored on the same 80 held-out rows/);
   const passing = await page.locator(byTestId("gate-reason")).allTextContents();
   assert.equal(passing.length, 1);
-  assert.match(passing[0], /within the 1 allowed\.$/);
+  assert.match(passing[0], /within the 100 points allowed\.$/);
   const candidate = await page.textContent(`${byTestId("retrain-score")}[data-metric="accuracy"] ${byTestId("retrain-candidate")}`);
   assert.match(candidate, /^\d+\.\d%$/);
   await page.click(byTestId("promote-button"));

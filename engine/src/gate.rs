@@ -10,6 +10,44 @@ use kiln_protocol::monitor::{Gate, GateDecision};
 
 use crate::artifact::format_value;
 
+/// A metric's value as the reasons write it: shares shown as percentages (accuracy, MAPE) in
+/// per cent, the rest as they are.
+fn value(metric: &str, v: f64) -> String {
+    if in_points(metric) {
+        format!("{}%", format_value(round(v * 100.0)))
+    } else {
+        format_value(v)
+    }
+}
+
+/// A difference in a metric: in points for percentages.
+fn difference(metric: &str, d: f64) -> String {
+    if in_points(metric) {
+        points(d)
+    } else {
+        format_value(d)
+    }
+}
+
+/// A share as points: "1 point", "0.5 points".
+fn points(share: f64) -> String {
+    let n = round(share * 100.0);
+    format!(
+        "{} point{}",
+        format_value(n),
+        if n == 1.0 { "" } else { "s" }
+    )
+}
+
+fn in_points(metric: &str) -> bool {
+    matches!(metric, "accuracy" | "mape")
+}
+
+/// Two decimals are what a reason needs (and what keeps 0.1 + 0.2 from reading 0.30000000000000004).
+fn round(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
 /// Decides on a candidate. `candidate` and `production` are both models' scores on the same
 /// `rows`; `fairness_gap` is the candidate's largest gap on the gate's sensitive column.
 pub fn decide(
@@ -31,7 +69,7 @@ pub fn decide(
         }
         (Some(c), None) => reasons.push(format!(
             "{metric} {}; there is no production version to compare with.",
-            format_value(c)
+            value(metric, c)
         )),
         (Some(c), Some(p)) => {
             let higher = Evaluation::higher_is_better(metric);
@@ -39,16 +77,16 @@ pub fn decide(
             let holds = worse_by <= gate.max_drop + 1e-12;
             passed &= holds;
             let change = if worse_by > 0.0 {
-                format!("worse by {}", format_value(worse_by))
+                format!("worse by {}", difference(metric, worse_by))
             } else {
-                format!("better by {}", format_value(-worse_by))
+                format!("better by {}", difference(metric, -worse_by))
             };
             reasons.push(format!(
                 "{metric} {} against production's {} on the same {rows} rows: {change}, {} the {} allowed.",
-                format_value(c),
-                format_value(p),
+                value(metric, c),
+                value(metric, p),
                 if holds { "within" } else { "more than" },
-                format_value(gate.max_drop)
+                difference(metric, gate.max_drop)
             ));
         }
     }
@@ -57,16 +95,16 @@ pub fn decide(
             Some(gap) if gap <= f.max_gap + 1e-12 => reasons.push(format!(
                 "Largest gap across \"{}\" groups {} (limit {}).",
                 f.column,
-                format_value(gap),
-                format_value(f.max_gap)
+                points(gap),
+                points(f.max_gap)
             )),
             Some(gap) => {
                 passed = false;
                 reasons.push(format!(
-                    "Largest gap across \"{}\" groups {} is above the limit {}.",
+                    "Largest gap across \"{}\" groups {} is above the limit of {}.",
                     f.column,
-                    format_value(gap),
-                    format_value(f.max_gap)
+                    points(gap),
+                    points(f.max_gap)
                 ));
             }
             None => {
@@ -124,7 +162,8 @@ mod tests {
         );
         assert!(!bad.passed);
         assert!(
-            bad.reasons[0].contains("worse by 0.01"),
+            bad.reasons[0].contains("accuracy 89% against production's 90%")
+                && bad.reasons[0].contains("worse by 1 point, more than the 0.5 points allowed"),
             "{:?}",
             bad.reasons
         );
@@ -173,7 +212,11 @@ mod tests {
         let candidate = scores(&[("accuracy", 0.85)]);
         let d = decide(&gate, &candidate, Some(&production), Some(0.25), 100);
         assert!(!d.passed);
-        assert!(d.reasons[1].contains("above the limit"), "{:?}", d.reasons);
+        assert!(
+            d.reasons[1].contains("\"sex\" groups 25 points is above the limit of 10 points"),
+            "{:?}",
+            d.reasons
+        );
         assert!(decide(&gate, &candidate, Some(&production), Some(0.05), 100).passed);
         assert!(!decide(&gate, &candidate, Some(&production), None, 100).passed);
     }

@@ -5,6 +5,8 @@
 //! only (the production model learned from the earlier rows, so rows from there would flatter
 //! it), and both models are scored on exactly those rows before `gate::decide` rules.
 
+use std::collections::HashSet;
+
 use kiln_protocol::explain::FairnessRequest;
 use kiln_protocol::monitor::{Gate, RetrainReport};
 
@@ -17,6 +19,15 @@ use crate::split::Split;
 use crate::train::{Labels, Prepared, Task, TrainConfig, TrainError, labelled_rows, prepare_split};
 use crate::validate::split_rows;
 
+/// Where a prepared retraining's batch is among its frame's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchRows {
+    /// The batch's first frame row (the earlier file's rows come first).
+    pub start: usize,
+    /// Earlier rows left out of training for repeating a held-out batch row.
+    pub overlap: usize,
+}
+
 /// A table file as the person gave it.
 #[derive(Debug, Clone, Copy)]
 pub struct Source<'a> {
@@ -26,13 +37,13 @@ pub struct Source<'a> {
 
 /// Prepares the candidate's run: `base` (the earlier rows, when combining) and `batch` typed
 /// together, the batch's labelled rows split by the run's own rule and seed, and every other
-/// labelled row used for training. Returns the run and the first frame row of the batch (the
-/// earlier file's rows come first).
+/// labelled row used for training (but earlier rows identical to a held-out one). Returns the
+/// run and where the batch's rows are.
 pub fn prepare(
     config: &TrainConfig,
     base: Option<Source<'_>>,
     batch: Source<'_>,
-) -> Result<(Prepared, usize), TrainError> {
+) -> Result<(Prepared, BatchRows), TrainError> {
     if config.task == Task::Clustering {
         return Err(TrainError::Config(
             "a clustering model has no score on labelled rows to compare; retrain it on the Train page instead".into(),
@@ -79,8 +90,31 @@ pub fn prepare(
     for &i in &inner.holdout {
         held[batch_pos[i]] = true;
     }
+    // An earlier row identical to a held-out one (a batch that repeats old rows) would let
+    // the candidate learn a row it is judged on: such rows are left out of training.
+    let signature = |r: usize| {
+        frame
+            .columns
+            .iter()
+            .map(|c| c.cell_text(r))
+            .collect::<Vec<_>>()
+            .join("\u{1f}")
+    };
+    let judged: HashSet<String> = (0..rows.len())
+        .filter(|&p| held[p])
+        .map(|p| signature(rows[p]))
+        .collect();
+    let mut overlap = 0;
+    let mut train = Vec::with_capacity(rows.len());
+    for p in (0..rows.len()).filter(|&p| !held[p]) {
+        if rows[p] < batch_start && judged.contains(&signature(rows[p])) {
+            overlap += 1;
+        } else {
+            train.push(p);
+        }
+    }
     let split = Split {
-        train: (0..rows.len()).filter(|&p| !held[p]).collect(),
+        train,
         holdout: (0..rows.len()).filter(|&p| held[p]).collect(),
     };
     let mut hash_input = String::new();
@@ -95,7 +129,13 @@ pub fn prepare(
         labels,
         split,
     )?;
-    Ok((prepared, batch_start))
+    Ok((
+        prepared,
+        BatchRows {
+            start: batch_start,
+            overlap,
+        },
+    ))
 }
 
 fn batch_has_no_target(frame: &crate::data::Frame, config: &TrainConfig, start: usize) -> bool {
@@ -121,13 +161,13 @@ fn restrict(labels: &Labels, positions: &[usize]) -> Labels {
 }
 
 /// Scores the candidate and production on the prepared run's held-out rows and applies the
-/// gate. `batch_start` is the first frame row of the batch, as [`prepare`] returned it.
+/// gate. `batch` is where [`prepare`] put the batch.
 pub fn compare(
     production: &Artifact,
     candidate: &Artifact,
     prepared: &Prepared,
     gate: &Gate,
-    batch_start: usize,
+    batch: BatchRows,
 ) -> Result<RetrainReport, TrainError> {
     if production.task != candidate.task || production.target != candidate.target {
         return Err(TrainError::Config(format!(
@@ -176,7 +216,7 @@ pub fn compare(
     let train_frame_rows = prepared.frame_rows(&prepared.split.train);
     let base_rows = train_frame_rows
         .iter()
-        .filter(|&&r| r < batch_start)
+        .filter(|&&r| r < batch.start)
         .count();
     Ok(RetrainReport {
         decision,
@@ -186,5 +226,6 @@ pub fn compare(
         base_rows,
         batch_train_rows: train_frame_rows.len() - base_rows,
         held_out: holdout.len(),
+        overlap: batch.overlap,
     })
 }

@@ -52,9 +52,9 @@ fn retrain(prod: &Artifact, base: Option<&str>, batch: &str, gate: &Gate) -> Ret
         file_name: "new.csv",
         text: batch,
     };
-    let (prepared, start) = prepare(&config(), base, batch).unwrap();
+    let (prepared, rows) = prepare(&config(), base, batch).unwrap();
     let candidate = train(&prepared, &mut no_stop).unwrap().artifact;
-    compare(prod, &candidate, &prepared, gate, start).unwrap()
+    compare(prod, &candidate, &prepared, gate, rows).unwrap()
 }
 
 #[test]
@@ -87,6 +87,13 @@ fn a_model_retrained_on_the_new_rows_beats_production_on_them_and_passes() {
         "same rows, same scores"
     );
     assert!(combined.candidate["accuracy"] > was, "{combined:?}");
+    assert_eq!(combined.overlap, 0);
+
+    // A batch that repeats the earlier rows: the repeats of held-out rows are not learned.
+    let repeat = retrain(&prod, Some(&old), &old, &accuracy_gate());
+    assert!(repeat.held_out > 100, "{repeat:?}");
+    assert_eq!(repeat.overlap, repeat.held_out, "{repeat:?}");
+    assert_eq!(repeat.base_rows, 600 - repeat.held_out);
 }
 
 #[test]
@@ -114,7 +121,7 @@ fn a_worse_candidate_or_a_fairness_gap_is_refused_with_the_reason() {
     let report = retrain(&prod, None, &noisy, &accuracy_gate());
     assert!(!report.decision.passed, "{report:?}");
     assert!(
-        report.decision.reasons[0].contains("more than the 0.005 allowed"),
+        report.decision.reasons[0].contains("more than the 0.5 points allowed"),
         "{:?}",
         report.decision.reasons
     );
@@ -135,7 +142,7 @@ fn a_worse_candidate_or_a_fairness_gap_is_refused_with_the_reason() {
     assert!(report.production_gap.is_some());
     assert!(
         report.decision.reasons[1].contains("\"region\" groups")
-            && report.decision.reasons[1].contains("above the limit 0"),
+            && report.decision.reasons[1].contains("above the limit of 0 points"),
         "{:?}",
         report.decision.reasons
     );

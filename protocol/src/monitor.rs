@@ -163,4 +163,7 @@ pub struct RetrainReport {
     pub batch_train_rows: usize,
     /// Held-out rows of the batch (both models are scored on them).
     pub held_out: usize,
+    /// Rows of the earlier data left out of training because they repeat a held-out row.
+    #[serde(default)]
+    pub overlap: usize,
 }

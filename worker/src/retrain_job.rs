@@ -41,14 +41,14 @@ pub async fn retrain(
         });
         let source = |(file_name, text)| Source { file_name, text };
         let config = convert::config(spec);
-        let (prepared, batch_start) = retrain::prepare(&config, base.map(source), source(batch))?;
+        let (prepared, batch_rows) = retrain::prepare(&config, base.map(source), source(batch))?;
         let ran = fit_prepared(job_id, prepared, spec, gpu, host).await?;
         let report = retrain::compare(
             &production,
             &ran.outcome.artifact,
             &ran.prepared,
             gate,
-            batch_start,
+            batch_rows,
         )?;
         let mut run = record(job_id, spec, started, ran)?;
         run.notes.insert(

@@ -151,7 +151,11 @@ pub fn RetrainCard(batch: Signal<Option<(String, Arc<str>)>>) -> impl IntoView {
         };
         let name = chosen_model();
         let Some((version, run)) = serving(&project, &name) else {
-            return studio.fail("Register a model on Register & ship first; retraining starts from its production version.");
+            return studio.fail(if project.registry.is_empty() {
+                "Register a model on Register & ship first; retraining starts from its production version.".to_string()
+            } else {
+                format!("The run behind {name}'s production version is no longer in this project; register a version whose run is here.")
+            });
         };
         let Some(spec) = spec_of(studio, &run) else {
             return studio.fail("This version's run did not record its task and target; train and register it again.");
@@ -375,6 +379,12 @@ fn Verdict(candidate: Candidate) -> impl IntoView {
     } else {
         format!("{} rows of the batch", report.batch_train_rows)
     };
+    let overlap = (report.overlap > 0).then(|| {
+        format!(
+            " {} rows of the project's data repeat held-out rows and were left out of training.",
+            report.overlap
+        )
+    });
     let passed = decision.passed;
     let verdict = if passed {
         format!(
@@ -416,7 +426,7 @@ fn Verdict(candidate: Candidate) -> impl IntoView {
     view! {
         <div data-testid="retrain-result" data-passed=passed.to_string()>
             <p data-testid="retrain-verdict"><strong>{verdict}</strong></p>
-            <p class="hint">{format!("Learned from {learned}; both scored on the same {} held-out rows of the batch.", report.held_out)}</p>
+            <p class="hint" data-testid="retrain-rows">{format!("Learned from {learned}; both scored on the same {} held-out rows of the batch.", report.held_out)}{overlap}</p>
             <table style="width: auto;">
                 <thead><tr><th>"Metric"</th><th>{production_header}</th><th>"Candidate"</th></tr></thead>
                 <tbody>{rows}{fairness_row}</tbody>
