@@ -14,7 +14,7 @@ use crate::artifact::format_value;
 /// per cent, the rest as they are.
 fn value(metric: &str, v: f64) -> String {
     if in_points(metric) {
-        format!("{}%", format_value(round(v * 100.0)))
+        format!("{}%", format_value((v * 10_000.0).round() / 100.0))
     } else {
         format_value(v)
     }
@@ -43,9 +43,10 @@ fn in_points(metric: &str) -> bool {
     matches!(metric, "accuracy" | "mape")
 }
 
-/// Two decimals are what a reason needs (and what keeps 0.1 + 0.2 from reading 0.30000000000000004).
+/// Four decimals: enough that a drop just over the limit never reads as equal to it, few
+/// enough that 0.1 + 0.2 does not read 0.30000000000000004.
 fn round(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
+    (v * 10_000.0).round() / 10_000.0
 }
 
 /// Decides on a candidate. `candidate` and `production` are both models' scores on the same
@@ -61,7 +62,7 @@ pub fn decide(
     let mut reasons = Vec::new();
     let mut passed = true;
     let cand = candidate.get(metric).copied().filter(|v| v.is_finite());
-    let prod = production.and_then(|p| p.get(metric).copied().filter(|v| v.is_finite()));
+    let prod = production.map(|p| p.get(metric).copied().filter(|v| v.is_finite()));
     match (cand, prod) {
         (None, _) => {
             passed = false;
@@ -71,7 +72,16 @@ pub fn decide(
             "{metric} {}; there is no production version to compare with.",
             value(metric, c)
         )),
-        (Some(c), Some(p)) => {
+        // Production exists but cannot be scored on this metric here (a class missing from
+        // the rows, labels it does not know): no comparison, so no pass.
+        (Some(c), Some(None)) => {
+            passed = false;
+            reasons.push(format!(
+                "{metric} {}, but production has no {metric} on these {rows} rows to compare with; choose another metric.",
+                value(metric, c)
+            ));
+        }
+        (Some(c), Some(Some(p))) => {
             let higher = Evaluation::higher_is_better(metric);
             let worse_by = if higher { p - c } else { c - p };
             let holds = worse_by <= gate.max_drop + 1e-12;
@@ -120,7 +130,7 @@ pub fn decide(
         passed,
         metric: metric.to_string(),
         candidate: cand.unwrap_or(0.0),
-        production: prod,
+        production: prod.flatten(),
         fairness_gap,
         rows,
         reasons,
@@ -192,6 +202,20 @@ mod tests {
                 50
             )
             .passed
+        );
+        // Production that cannot be scored on the metric is no reason to pass.
+        let unscored = decide(
+            &gate,
+            &scores(&[("rmse", 9.0)]),
+            Some(&scores(&[])),
+            None,
+            50,
+        );
+        assert!(!unscored.passed);
+        assert!(
+            unscored.reasons[0].contains("production has no rmse"),
+            "{:?}",
+            unscored.reasons
         );
         // Nothing in production: the first version passes on its own.
         assert!(decide(&gate, &scores(&[("rmse", 10.5)]), None, None, 50).passed);

@@ -11,12 +11,14 @@ use kiln_protocol::explain::FairnessRequest;
 use kiln_protocol::monitor::{Gate, RetrainReport};
 
 use crate::artifact::{Artifact, fingerprint};
-use crate::data::{ParseOptions, parse_parts};
+use crate::data::{Column, Frame, ParseOptions, parse_parts};
 use crate::fairness;
 use crate::gate;
 use crate::score::evaluate_rows;
 use crate::split::Split;
-use crate::train::{Labels, Prepared, Task, TrainConfig, TrainError, labelled_rows, prepare_split};
+use crate::train::{
+    Labels, Prepared, SplitSpec, Task, TrainConfig, TrainError, labelled_rows, prepare_split,
+};
 use crate::validate::split_rows;
 
 /// Where a prepared retraining's batch is among its frame's rows.
@@ -24,7 +26,7 @@ use crate::validate::split_rows;
 pub struct BatchRows {
     /// The batch's first frame row (the earlier file's rows come first).
     pub start: usize,
-    /// Earlier rows left out of training for repeating a held-out batch row.
+    /// Rows left out of training for repeating a held-out row (or sharing its group).
     pub overlap: usize,
 }
 
@@ -37,8 +39,8 @@ pub struct Source<'a> {
 
 /// Prepares the candidate's run: `base` (the earlier rows, when combining) and `batch` typed
 /// together, the batch's labelled rows split by the run's own rule and seed, and every other
-/// labelled row used for training (but earlier rows identical to a held-out one). Returns the
-/// run and where the batch's rows are.
+/// labelled row used for training, except rows that repeat a held-out one (or share its group
+/// under a group split). Returns the run and where the batch's rows are.
 pub fn prepare(
     config: &TrainConfig,
     base: Option<Source<'_>>,
@@ -85,34 +87,22 @@ pub fn prepare(
         )));
     }
     let batch_rows: Vec<usize> = batch_pos.iter().map(|&p| rows[p]).collect();
-    let inner = split_rows(&frame, &batch_rows, &restrict(&labels, &batch_pos), config)?;
+    let in_batch = |e: &dyn std::fmt::Display| {
+        TrainError::Config(format!(
+            "{} (held-out rows are drawn from {} only): {e}",
+            batch.file_name, batch.file_name
+        ))
+    };
+    let inner = split_rows(&frame, &batch_rows, &restrict(&labels, &batch_pos), config)
+        .map_err(|e| in_batch(&e))?;
+    if inner.holdout.is_empty() || (inner.train.is_empty() && batch_start == 0) {
+        return Err(in_batch(&"no row could be held out for the comparison"));
+    }
     let mut held = vec![false; rows.len()];
     for &i in &inner.holdout {
         held[batch_pos[i]] = true;
     }
-    // An earlier row identical to a held-out one (a batch that repeats old rows) would let
-    // the candidate learn a row it is judged on: such rows are left out of training.
-    let signature = |r: usize| {
-        frame
-            .columns
-            .iter()
-            .map(|c| c.cell_text(r))
-            .collect::<Vec<_>>()
-            .join("\u{1f}")
-    };
-    let judged: HashSet<String> = (0..rows.len())
-        .filter(|&p| held[p])
-        .map(|p| signature(rows[p]))
-        .collect();
-    let mut overlap = 0;
-    let mut train = Vec::with_capacity(rows.len());
-    for p in (0..rows.len()).filter(|&p| !held[p]) {
-        if rows[p] < batch_start && judged.contains(&signature(rows[p])) {
-            overlap += 1;
-        } else {
-            train.push(p);
-        }
-    }
+    let (train, overlap) = leave_out_repeats(&frame, &rows, &held, batch_start, config);
     let split = Split {
         train,
         holdout: (0..rows.len()).filter(|&p| held[p]).collect(),
@@ -138,7 +128,57 @@ pub fn prepare(
     ))
 }
 
-fn batch_has_no_target(frame: &crate::data::Frame, config: &TrainConfig, start: usize) -> bool {
+/// The training positions, leaving out every row a held-out row would otherwise be judged
+/// against itself through: rows identical to a held-out one (compared on the columns both files
+/// fill), and under a group split the rows of a held-out group. Returns them and how many were
+/// left out.
+fn leave_out_repeats(
+    frame: &Frame,
+    rows: &[usize],
+    held: &[bool],
+    batch_start: usize,
+    config: &TrainConfig,
+) -> (Vec<usize>, usize) {
+    let filled = |c: &Column, range: std::ops::Range<usize>| {
+        range.into_iter().any(|r| !c.data.is_missing(r))
+    };
+    let keys: Vec<&Column> = frame
+        .columns
+        .iter()
+        .filter(|c| {
+            batch_start == 0 || (filled(c, 0..batch_start) && filled(c, batch_start..frame.rows))
+        })
+        .collect();
+    let signature = |r: usize| {
+        keys.iter()
+            .map(|c| c.cell_text(r))
+            .collect::<Vec<_>>()
+            .join("\u{1f}")
+    };
+    let group = match &config.split {
+        SplitSpec::Group { column } => frame.column(column),
+        _ => None,
+    };
+    let held_out = || (0..rows.len()).filter(|&p| held[p]).map(|p| rows[p]);
+    let judged: HashSet<String> = held_out().map(signature).collect();
+    let groups: HashSet<String> = group
+        .map(|g| held_out().map(|r| g.cell_text(r)).collect())
+        .unwrap_or_default();
+    let mut train = Vec::with_capacity(rows.len());
+    let mut overlap = 0;
+    for p in (0..rows.len()).filter(|&p| !held[p]) {
+        let r = rows[p];
+        if judged.contains(&signature(r)) || group.is_some_and(|g| groups.contains(&g.cell_text(r)))
+        {
+            overlap += 1;
+        } else {
+            train.push(p);
+        }
+    }
+    (train, overlap)
+}
+
+fn batch_has_no_target(frame: &Frame, config: &TrainConfig, start: usize) -> bool {
     frame
         .column(&config.target)
         .is_none_or(|c| (start..frame.rows).all(|r| c.data.is_missing(r)))
@@ -212,6 +252,25 @@ pub fn compare(
     );
     if let Some(e) = gap_error.filter(|_| cand_gap.is_none()) {
         decision.reasons.push(format!("Fairness: {e}."));
+    }
+    if let (Task::Classification, Some(target)) =
+        (production.task, prepared.frame.column(&production.target))
+    {
+        let mut unknown: Vec<String> = holdout
+            .iter()
+            .map(|&r| target.cell_text(r).trim().to_string())
+            .filter(|label| !production.classes.contains(label))
+            .collect();
+        let count = unknown.len();
+        unknown.sort();
+        unknown.dedup();
+        if count > 0 {
+            decision.reasons.push(format!(
+                "{count} of the {} held-out rows have a class production does not know ({}): production is scored without them.",
+                holdout.len(),
+                unknown.join(", ")
+            ));
+        }
     }
     let train_frame_rows = prepared.frame_rows(&prepared.split.train);
     let base_rows = train_frame_rows

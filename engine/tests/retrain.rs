@@ -7,7 +7,7 @@
 use kiln_engine::artifact::Artifact;
 use kiln_engine::fit::{no_stop, train};
 use kiln_engine::retrain::{Source, compare, prepare};
-use kiln_engine::train::{Family, Task, TrainConfig, prepare as prepare_run};
+use kiln_engine::train::{Family, SplitSpec, Task, TrainConfig, prepare as prepare_run};
 use kiln_protocol::monitor::{FairnessGate, Gate, RetrainReport};
 use kiln_protocol::rng::SplitMix64;
 
@@ -205,4 +205,96 @@ fn batches_that_cannot_be_compared_are_refused_naming_the_file() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("clustering"), "{err}");
+}
+
+#[test]
+fn no_row_the_candidate_is_judged_on_is_one_it_learned_from() {
+    let old = table(600, 7, 50.0);
+    let prod = production(&old);
+    // The batch repeats the first 100 earlier rows among 400 new ones.
+    let mut batch = table(400, 8, 60.0);
+    batch.extend(old.lines().skip(1).take(100).map(|l| format!("{l}\n")));
+    let report = retrain(&prod, Some(&old), &batch, &accuracy_gate());
+    assert!(report.overlap > 0 && report.overlap <= 100, "{report:?}");
+    assert_eq!(report.base_rows, 600 - report.overlap);
+
+    // Under a group split, no training row shares a group with a held-out row, wherever it
+    // comes from.
+    let with_groups = |text: &str, offset: usize| -> String {
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i == 0 {
+                    format!("{l},customer\n")
+                } else {
+                    format!("{l},c{}\n", (i + offset) % 40)
+                }
+            })
+            .collect()
+    };
+    let (old_g, new_g) = (with_groups(&old, 0), with_groups(&table(300, 9, 60.0), 7));
+    let mut config = config();
+    config.split = SplitSpec::Group {
+        column: "customer".into(),
+    };
+    let base = Source {
+        file_name: "old.csv",
+        text: &old_g,
+    };
+    let batch = Source {
+        file_name: "new.csv",
+        text: &new_g,
+    };
+    let (prepared, rows) = prepare(&config, Some(base), batch).unwrap();
+    let customer = prepared.frame.column("customer").unwrap();
+    let groups = |split: &[usize]| -> std::collections::BTreeSet<String> {
+        prepared
+            .frame_rows(split)
+            .into_iter()
+            .map(|r| customer.cell_text(r))
+            .collect()
+    };
+    let (trained, judged) = (
+        groups(&prepared.split.train),
+        groups(&prepared.split.holdout),
+    );
+    assert!(!judged.is_empty() && !trained.is_empty());
+    assert!(trained.is_disjoint(&judged), "{trained:?} / {judged:?}");
+    assert!(
+        prepared
+            .frame_rows(&prepared.split.holdout)
+            .iter()
+            .all(|&r| r >= rows.start)
+    );
+    assert!(rows.overlap > 0);
+}
+
+#[test]
+fn a_class_production_never_saw_is_named_in_the_reasons() {
+    let old = table(600, 10, 50.0);
+    let prod = production(&old);
+    let batch: String = table(400, 11, 50.0)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i > 0 && i % 5 == 0 {
+                format!(
+                    "{}maybe\n",
+                    l.trim_end_matches("yes").trim_end_matches("no")
+                )
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let report = retrain(&prod, None, &batch, &accuracy_gate());
+    assert!(
+        report
+            .decision
+            .reasons
+            .iter()
+            .any(|r| r.contains("have a class production does not know (maybe)")),
+        "{:?}",
+        report.decision.reasons
+    );
 }

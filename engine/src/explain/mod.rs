@@ -14,7 +14,7 @@ use kiln_protocol::rng::SplitMix64;
 use crate::artifact::{Artifact, format_value};
 use crate::model::FittedModel;
 use crate::train::Task;
-use treeshap::ShapTree;
+use treeshap::{Paths, ShapTree};
 
 /// Permutations drawn by the sampling approximation.
 pub const SAMPLING_PERMUTATIONS: usize = 200;
@@ -39,20 +39,21 @@ pub fn contributions(
     x: &[f64],
     seed: u64,
 ) -> Result<Contributions, ExplainError> {
-    Explainer::new(artifact)?.contributions(artifact, x, seed)
+    Explainer::new(artifact)?.contributions(x, seed)
 }
 
 /// What explaining many rows of one model shares: its trees in the shape TreeSHAP walks and
 /// their expected outputs, built once (for a 100-tree forest that is most of the work of one
 /// row). Other families need nothing prepared.
-pub struct Explainer {
+pub struct Explainer<'a> {
+    artifact: &'a Artifact,
     trees: Vec<ShapTree>,
     /// Expected output of the tree models, per output.
     expected: Vec<f64>,
 }
 
-impl Explainer {
-    pub fn new(artifact: &Artifact) -> Result<Self, ExplainError> {
+impl<'a> Explainer<'a> {
+    pub fn new(artifact: &'a Artifact) -> Result<Self, ExplainError> {
         let damaged = ExplainError::Damaged;
         let (trees, expected) = match &artifact.model {
             FittedModel::Tree(t) => {
@@ -93,16 +94,16 @@ impl Explainer {
             }
             _ => (Vec::new(), Vec::new()),
         };
-        Ok(Self { trees, expected })
+        Ok(Self {
+            artifact,
+            trees,
+            expected,
+        })
     }
 
-    /// One row's contributions; `artifact` is the one this explainer was built for.
-    pub fn contributions(
-        &self,
-        artifact: &Artifact,
-        x: &[f64],
-        seed: u64,
-    ) -> Result<Contributions, ExplainError> {
+    /// One row's contributions (the row already transformed by the recipe).
+    pub fn contributions(&self, x: &[f64], seed: u64) -> Result<Contributions, ExplainError> {
+        let artifact = self.artifact;
         let width = artifact.recipe.width();
         if x.len() != width {
             return Err(ExplainError::Width {
@@ -128,8 +129,9 @@ impl Explainer {
                 let share = 1.0 / self.trees.len().max(1) as f64;
                 let outputs = self.expected.len();
                 let mut values = vec![0.0; outputs * width];
+                let mut paths = Paths::default();
                 for tree in &self.trees {
-                    tree.add_shap(x, share, &mut values);
+                    tree.add_shap(x, share, &mut values, &mut paths);
                 }
                 (
                     ExplainMethod::TreeShap,
@@ -145,9 +147,10 @@ impl Explainer {
                 }
                 let per = self.expected.len().max(1);
                 let mut values = vec![0.0; per * width];
+                let mut paths = Paths::default();
                 for (t, tree) in self.trees.iter().enumerate() {
                     let k = t % per;
-                    tree.add_shap(x, 1.0, &mut values[k * width..(k + 1) * width]);
+                    tree.add_shap(x, 1.0, &mut values[k * width..(k + 1) * width], &mut paths);
                 }
                 (
                     ExplainMethod::TreeShap,

@@ -173,19 +173,31 @@ impl ShapTree {
     }
 
     /// Adds this tree's Shapley values for row `x`, times `scale`, to `phi`
-    /// (`phi[output * width + feature]`, `width = x.len()`).
-    pub fn add_shap(&self, x: &[f64], scale: f64, phi: &mut [f64]) {
-        // One buffer for every path of the walk: the path at depth `d` has at most `d + 1`
-        // steps and lives at `d (d + 1) / 2`, so a node copies its parent's path once and
-        // allocates nothing.
-        let levels = self.depth + 2;
-        let mut paths = vec![Step::default(); levels * (levels + 1) / 2];
+    /// (`phi[output * width + feature]`, `width = x.len()`). `paths` is working space, shared
+    /// by the trees of a row.
+    pub fn add_shap(&self, x: &[f64], scale: f64, phi: &mut [f64], paths: &mut Paths) {
+        paths.fit(self.depth);
         let walk = Walk {
             tree: self,
             x,
             scale,
         };
-        walk.recurse(phi, &mut paths, 0, 0, 0, (1.0, 1.0, None));
+        walk.recurse(phi, &mut paths.0, 0, 0, 0, (1.0, 1.0, None));
+    }
+}
+
+/// Working space for a walk: every path of a tree in one buffer. The path at depth `d` has at
+/// most `d + 1` steps and lives at `d (d + 1) / 2`, so a node copies its parent's path once
+/// and nothing is allocated during the walk.
+#[derive(Default)]
+pub struct Paths(Vec<Step>);
+
+impl Paths {
+    fn fit(&mut self, depth: usize) {
+        let needed = (depth + 1) * (depth + 2) / 2;
+        if self.0.len() < needed {
+            self.0.resize(needed, Step::default());
+        }
     }
 }
 
@@ -412,7 +424,7 @@ mod tests {
             [f64::NAN, 5.0, 1.0],
         ] {
             let mut phi = vec![0.0; 3];
-            t.add_shap(&x, 1.0, &mut phi);
+            t.add_shap(&x, 1.0, &mut phi, &mut Paths::default());
             let truth = brute_force(&t, &x);
             for (a, b) in phi.iter().zip(&truth) {
                 assert!((a - b).abs() < 1e-9, "{phi:?} vs {truth:?} at {x:?}");
