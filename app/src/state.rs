@@ -107,11 +107,14 @@ pub struct Training {
     pub paused: bool,
 }
 
-/// An explanation kept under its run id and the project data it was measured on.
-pub type Explained = (
-    (String, usize),
-    std::sync::Arc<kiln_protocol::explain::ModelExplanation>,
-);
+/// A model explanation of this session: the run, the project data it is measured on, and
+/// the result (`None` while the worker measures).
+#[derive(Clone)]
+pub struct Explained {
+    pub run_id: String,
+    pub data: std::sync::Arc<str>,
+    pub result: Option<std::sync::Arc<kiln_protocol::explain::ModelExplanation>>,
+}
 
 #[derive(Clone, Copy)]
 pub struct Studio {
@@ -144,9 +147,8 @@ pub struct Studio {
     /// A push (by hand or automatic) is in flight; pushes take turns, so two never race
     /// each other with the same version tag.
     pub pushing: RwSignal<bool>,
-    /// The Explain page's last explanation, kept for this session under its run id and the
-    /// project data it was measured on.
-    pub explained: RwSignal<Option<Explained>>,
+    /// The Explain page's explanations of this session, by run and project data.
+    pub explained: RwSignal<Vec<Explained>>,
 }
 
 impl Studio {
@@ -166,7 +168,7 @@ impl Studio {
             loaded: RwSignal::new(false),
             etags: RwSignal::new(Vec::new()),
             search: RwSignal::new(None),
-            explained: RwSignal::new(None),
+            explained: RwSignal::new(Vec::new()),
             synced: RwSignal::new(Vec::new()),
             conflicts: RwSignal::new(Vec::new()),
             shared: RwSignal::new(None),

@@ -1,9 +1,10 @@
 //! Retraining a model on newer data and checking it against the version in production before
 //! it may replace it. The candidate keeps the production run's recipe, family, hyperparameters,
 //! split rule and seed; it learns from the batch alone or from the earlier rows plus the batch.
-//! Its rival is judged on ground neither has seen: the held-out rows are drawn from the batch
-//! only (the production model learned from the earlier rows, so rows from there would flatter
-//! it), and both models are scored on exactly those rows before `gate::decide` rules.
+//! Both are judged on new ground: the held-out rows are drawn from the batch only (the
+//! production model learned from the earlier rows, so rows from there would flatter it), the
+//! candidate learns no row that repeats one of them, and both models are scored on exactly
+//! those rows before `gate::decide` rules.
 
 use std::collections::HashSet;
 

@@ -148,7 +148,7 @@ pub struct GateDecision {
 }
 
 /// A retrained candidate beside the production version, both scored on the same held-out rows
-/// of the new batch (rows neither learned from), with the gate's verdict.
+/// of the new batch (rows the candidate did not learn from), with the gate's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetrainReport {
     pub decision: GateDecision,

@@ -78,7 +78,7 @@ pub fn explain_model(
             .map_err(explain_error)?;
         let explanation = global(&artifact, &rows, REPEATS, spec.seed).map_err(explain_error)?;
         let note = (fingerprint(text.as_bytes()) != artifact.lineage.data_hash).then(|| {
-            "This model learned from other data than the project's (it was retrained on a batch, or the data changed since): it is explained on the test rows of the project's data.".to_string()
+            "This model learned from other data than the project's current data (it was retrained on a batch, or the data changed since). It is measured on the test rows of the project's data, which it may have learned from: importances and fairness can look better here than on new rows.".to_string()
         });
         Ok(ModelExplanation {
             global: explanation,

@@ -37,8 +37,8 @@ fn check_model_name(name: &str) -> Result<(), String> {
 }
 
 /// Registers run `run_id` as the next version of model `name` (created if new) and returns its
-/// number. A model's first version goes to production, there being nothing to compare it with;
-/// later ones reach production through the gate (Monitor's Retrain & promote).
+/// number. A new model's first version goes to production, there being nothing to compare it
+/// with; later ones reach production through the gate (Monitor's Retrain & promote).
 pub fn add_version(project: &mut Project, name: &str, run_id: &str, now_ms: f64) -> u32 {
     let index = match project.registry.iter().position(|m| m.name == name) {
         Some(i) => i,
@@ -54,6 +54,7 @@ pub fn add_version(project: &mut Project, name: &str, run_id: &str, now_ms: f64)
         }
     };
     let model = &mut project.registry[index];
+    let first = model.versions.is_empty();
     let version = model.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1;
     model.versions.push(RegisteredVersion {
         version,
@@ -61,7 +62,9 @@ pub fn add_version(project: &mut Project, name: &str, run_id: &str, now_ms: f64)
         created_at_ms: now_ms,
         public_path: None,
     });
-    if model.production.is_none() {
+    // Only a new model's first version: a model registered before versions had stages keeps
+    // serving its latest version until one passes the gate.
+    if first {
         model.production = Some(version);
         model.promotions.push(Promotion {
             version,

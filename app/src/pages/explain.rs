@@ -20,8 +20,11 @@ use crate::metrics;
 use crate::pages::evaluate::shown_run;
 use crate::pages::explain_parts::FairnessCard;
 use crate::plot::{Marks, Series, XyPlot};
-use crate::state::{Studio, use_studio};
+use crate::state::{Explained, Studio, use_studio};
 use crate::worker;
+
+/// Explanations kept for this session (the oldest goes first).
+const KEPT_EXPLANATIONS: usize = 8;
 
 #[component]
 pub fn ExplainPage() -> impl IntoView {
@@ -86,29 +89,45 @@ fn test_rows_of(
     ))
 }
 
-/// The key an explanation is kept under: the run, and the project data it was measured on.
-fn cache_key(studio: Studio, run: &RunRecord) -> (String, usize) {
-    let data = studio
+/// The project data a run would be explained on now (shared, never copied).
+fn current_data(studio: Studio) -> Option<Arc<str>> {
+    studio
         .project_untracked()
         .and_then(|p| p.dataset)
-        .map_or(0, |d| Arc::as_ptr(&d.text) as *const u8 as usize);
-    (run.id.clone(), data)
+        .map(|d| d.text)
 }
 
-/// Asks the worker for the model's explanation, unless this session already has it for the
-/// same run and data (coming back to the page shows it at once).
-fn request_explanation(studio: Studio, run: &RunRecord, busy: RwSignal<bool>) {
-    let key = cache_key(studio, run);
+/// Whether entry `e` is run `run_id`'s explanation on `data`.
+fn is_for(e: &Explained, run_id: &str, data: &Arc<str>) -> bool {
+    e.run_id == run_id && Arc::ptr_eq(&e.data, data)
+}
+
+/// Asks the worker for the model's explanation, unless this session already has it, or has
+/// asked, for the same run and data (coming back to the page shows it at once).
+fn request_explanation(studio: Studio, run: &RunRecord) {
+    let Some(data) = current_data(studio) else {
+        return studio.fail("The project has no data to explain the model on.");
+    };
+    let run_id = run.id.clone();
     if studio
         .explained
-        .with_untracked(|e| e.as_ref().is_some_and(|(k, _)| *k == key))
+        .with_untracked(|es| es.iter().any(|e| is_for(e, &run_id, &data)))
     {
         return;
     }
     let Some((artifact, file_name, text, spec)) = test_rows_of(studio, run) else {
         return;
     };
-    busy.set(true);
+    studio.explained.update(|es| {
+        if es.len() >= KEPT_EXPLANATIONS {
+            es.remove(0);
+        }
+        es.push(Explained {
+            run_id: run_id.clone(),
+            data: data.clone(),
+            result: None,
+        });
+    });
     worker::submit(
         move |job_id| WorkerRequest::ExplainModel {
             job_id,
@@ -119,13 +138,17 @@ fn request_explanation(studio: Studio, run: &RunRecord, busy: RwSignal<bool>) {
         },
         move |event| match event {
             WorkerEvent::ExplainedModel { explanation, .. } => {
-                busy.set(false);
-                studio
-                    .explained
-                    .set(Some((key.clone(), Arc::new(*explanation))));
+                let explanation = Arc::new(*explanation);
+                studio.explained.update(|es| {
+                    if let Some(e) = es.iter_mut().find(|e| is_for(e, &run_id, &data)) {
+                        e.result = Some(explanation);
+                    }
+                });
             }
             WorkerEvent::Failed { error, .. } => {
-                busy.set(false);
+                studio
+                    .explained
+                    .update(|es| es.retain(|e| !is_for(e, &run_id, &data)));
                 studio.fail(format!("Cannot explain the model: {}", error.message));
             }
             _ => {}
@@ -172,15 +195,21 @@ fn request_fairness(
 fn RunExplain(run: RunRecord) -> impl IntoView {
     let studio = use_studio();
     let busy = RwSignal::new(false);
-    let key = cache_key(studio, &run);
-    let explanation = Memo::new(move |_| {
-        studio.explained.with(|e| {
-            e.as_ref()
-                .filter(|(k, _)| *k == key)
-                .map(|(_, x)| ModelExplanation::clone(x))
+    let data = current_data(studio);
+    let (run_id, kept_data) = (run.id.clone(), data.clone());
+    // `None` while unknown, `Some(None)` while the worker measures.
+    let entry = Memo::new(move |_| {
+        let data = kept_data.as_ref()?;
+        studio.explained.with(|es| {
+            es.iter()
+                .find(|e| is_for(e, &run_id, data))
+                .map(|e| e.result.clone())
         })
     });
-    request_explanation(studio, &run, busy);
+    let explanation =
+        Memo::new(move |_| entry.get().flatten().map(|x| ModelExplanation::clone(&x)));
+    let explaining = move || matches!(entry.get(), Some(None));
+    request_explanation(studio, &run);
     let global = move || {
         explanation.get().map(|e| {
             let g = e.global;
@@ -257,7 +286,7 @@ fn RunExplain(run: RunRecord) -> impl IntoView {
     });
     view! {
         <p data-testid="explained-run">{format!("{} · {}", run.model.label(), metrics::date_time(run.created_at_ms))}</p>
-        <Show when=move || busy.get()>
+        <Show when=move || busy.get() || explaining()>
             <p class="hint" data-testid="explain-busy" role="status">"Measuring on the test rows…"</p>
         </Show>
         {global}

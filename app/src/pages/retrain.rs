@@ -29,6 +29,25 @@ fn in_points(metric: &str) -> bool {
     matches!(metric, "accuracy" | "mape")
 }
 
+/// The allowed drop a gate on `metric` starts with: half a point of accuracy, the same share
+/// (0.005) of the scores between 0 and 1, and none for errors, whose units are the target's.
+fn default_drop(metric: &str) -> &'static str {
+    match metric {
+        m if in_points(m) => "0.5",
+        "f1_macro" | "roc_auc" | "r2" => "0.005",
+        _ => "0",
+    }
+}
+
+/// What the allowed drop is measured in.
+fn drop_unit(metric: &str) -> String {
+    match metric {
+        m if in_points(m) => "points".into(),
+        "f1_macro" | "roc_auc" | "r2" => format!("{}, between 0 and 1", metrics::label(metric)),
+        _ => format!("{}, in the target's units", metrics::label(metric)),
+    }
+}
+
 /// The production run's spec, to fit again on other rows.
 fn spec_of(studio: Studio, run: &RunRecord) -> Option<TrainSpec> {
     let epochs = run
@@ -62,6 +81,7 @@ fn serving(project: &Project, name: &str) -> Option<(u32, RunRecord)> {
 /// A candidate waiting for its promotion.
 #[derive(Clone)]
 struct Candidate {
+    project_id: String,
     model: String,
     run_id: String,
     production: u32,
@@ -110,7 +130,13 @@ pub fn RetrainCard(batch: Signal<Option<(String, Arc<str>)>>) -> impl IntoView {
             allowed.first().map_or(String::new(), |m| m.to_string())
         }
     };
-    let max_drop = RwSignal::new("0.5".to_string());
+    // What was typed; `None` until then (and again when the metric changes): its default.
+    let max_drop = RwSignal::new(None::<String>);
+    let drop_text = move || {
+        max_drop
+            .get()
+            .unwrap_or_else(|| default_drop(&chosen_metric()).to_string())
+    };
     let fair_column = RwSignal::new(String::new());
     let positive = RwSignal::new(String::new());
     let max_gap = RwSignal::new("10".to_string());
@@ -161,7 +187,7 @@ pub fn RetrainCard(batch: Signal<Option<(String, Arc<str>)>>) -> impl IntoView {
             return studio.fail("This version's run did not record its task and target; train and register it again.");
         };
         let metric_name = chosen_metric();
-        let drop_text = max_drop.get_untracked();
+        let drop_text = untrack(drop_text);
         let Some(drop) = drop_text
             .trim()
             .parse::<f64>()
@@ -178,7 +204,7 @@ pub fn RetrainCard(batch: Signal<Option<(String, Arc<str>)>>) -> impl IntoView {
             drop
         };
         let fairness = match fair_column.get_untracked() {
-            c if c.is_empty() => None,
+            c if c.is_empty() || spec.task != Task::Classification => None,
             column => {
                 let gap_text = max_gap.get_untracked();
                 let Some(gap) = gap_text
@@ -236,6 +262,7 @@ pub fn RetrainCard(batch: Signal<Option<(String, Arc<str>)>>) -> impl IntoView {
                     let run_id = run.id.clone();
                     studio.edit_project(&project_id, |p| p.runs.push(*run));
                     candidate.set(Some(Candidate {
+                        project_id: project_id.clone(),
                         model: name.clone(),
                         run_id,
                         production: version,
@@ -255,7 +282,7 @@ pub fn RetrainCard(batch: Signal<Option<(String, Arc<str>)>>) -> impl IntoView {
     view! {
         <div class="card" data-testid="retrain">
             <h3>"Retrain & promote"</h3>
-            <p class="hint">"Fits the production version's recipe and hyperparameters again as a new run. Both models are then scored on the same held-out rows of the batch — rows neither learned from — and the candidate replaces production only if it passes the gate."</p>
+            <p class="hint">"Fits the production version's recipe and hyperparameters again as a new run. Both models are then scored on the same held-out rows of the batch — rows the candidate never learns from — and the candidate replaces production only if it passes the gate."</p>
             <Show when=move || !names().is_empty() fallback=|| view! {
                 <p class="hint" data-testid="retrain-unregistered">"Register a model on Register & ship to retrain and promote it here."</p>
             }>
@@ -274,22 +301,28 @@ pub fn RetrainCard(batch: Signal<Option<(String, Arc<str>)>>) -> impl IntoView {
                 <h4>"Gate"</h4>
                 <div class="fields">
                     <label>"Metric "
-                        <select data-testid="gate-metric" on:change=move |ev| metric.set(event_target_value(&ev))>
+                        <select data-testid="gate-metric" on:change=move |ev| {
+                            let m = event_target_value(&ev);
+                            max_drop.set(None);
+                            metric.set(m);
+                        }>
                             {move || gate_metrics(task()).iter().map(|m| {
                                 let m = *m;
                                 view! { <option value=m selected=move || chosen_metric() == m>{metrics::label(m)}</option> }
                             }).collect_view()}
                         </select>
                     </label>
-                    <label>{move || if in_points(&chosen_metric()) { "Not worse by more than (points) " } else { "Not worse by more than " }}
-                        <input data-testid="gate-max-drop" inputmode="decimal" prop:value=move || max_drop.get() on:input=move |ev| max_drop.set(event_target_value(&ev)) />
+                    <label>{move || format!("Not worse by more than ({}) ", drop_unit(&chosen_metric()))}
+                        <input data-testid="gate-max-drop" inputmode="decimal" prop:value=drop_text on:input=move |ev| max_drop.set(Some(event_target_value(&ev))) />
                     </label>
-                    <label>"Fairness across "
-                        <select data-testid="gate-fair-column" on:change=move |ev| fair_column.set(event_target_value(&ev))>
-                            <option value="">"(not checked)"</option>
-                            {move || group_columns().unwrap_or_default().into_iter().map(|c| { let label = c.clone(); view! { <option value=c>{label}</option> } }).collect_view()}
-                        </select>
-                    </label>
+                    <Show when=move || task() == Task::Classification>
+                        <label>"Fairness across "
+                            <select data-testid="gate-fair-column" on:change=move |ev| fair_column.set(event_target_value(&ev))>
+                                <option value="">"(not checked)"</option>
+                                {move || group_columns().unwrap_or_default().into_iter().map(|c| { let label = c.clone(); view! { <option value=c>{label}</option> } }).collect_view()}
+                            </select>
+                        </label>
+                    </Show>
                     <Show when=move || !fair_column.get().is_empty() && classes().is_some_and(|c| !c.is_empty())>
                         <label>"Selected class "
                             <select data-testid="gate-positive" on:change=move |ev| positive.set(event_target_value(&ev))>
@@ -400,9 +433,22 @@ fn Verdict(candidate: Candidate) -> impl IntoView {
     let production_header = format!("Production v{}", candidate.production);
     let promote = move |_| {
         let c = candidate.clone();
+        // The comparison holds only against the version it was made with.
+        let serving_now = studio.projects.with_untracked(|ps| {
+            ps.iter()
+                .find(|p| p.id == c.project_id)
+                .and_then(|p| serving(p, &c.model))
+                .map(|(v, _)| v)
+        });
+        if serving_now != Some(c.production) {
+            return studio.fail(format!(
+                "{} is no longer serving v{} in that project: retrain and compare again before promoting.",
+                c.model, c.production
+            ));
+        }
         let mut version = 0;
         let mut replaced = None;
-        studio.edit(|p| {
+        studio.edit_project(&c.project_id, |p| {
             version = add_version(p, &c.model, &c.run_id, js_sys::Date::now());
             if let Some(model) = p.registry.iter_mut().find(|m| m.name == c.model) {
                 replaced = model.production.filter(|v| *v != version);

@@ -74,8 +74,19 @@ async fn push(studio: Studio, id: &str, overwrite: bool) -> Result<String, PushE
             let info = sync_client::register_model(&session, &model.name, &upload)
                 .await
                 .map_err(unreachable_or_other)?;
-            // The version in production here goes to production there, with the reason the
-            // registry kept for it (the gate's, or the first version's).
+            studio.edit_project(&project.id, |p| {
+                let v = p
+                    .registry
+                    .iter_mut()
+                    .filter(|m| m.name == model.name)
+                    .flat_map(|m| m.versions.iter_mut())
+                    .find(|v| v.version == version.version);
+                if let Some(v) = v {
+                    v.public_path = Some(info.public_path.clone());
+                }
+            });
+            // The version in production here goes to production there (after its path is
+            // kept, so a failure here never registers it twice).
             if model.production == Some(version.version) {
                 let reason: String = model
                     .promotions
@@ -93,19 +104,13 @@ async fn push(studio: Studio, id: &str, overwrite: bool) -> Result<String, PushE
                 };
                 sync_client::change_stage(&session, &model.name, info.version, &change)
                     .await
-                    .map_err(unreachable_or_other)?;
+                    .map_err(|e| {
+                        unreachable_or_other(format!(
+                            "{} v{} was registered but not put in production there ({e}); do it on the registry below",
+                            model.name, info.version
+                        ))
+                    })?;
             }
-            studio.edit_project(&project.id, |p| {
-                let v = p
-                    .registry
-                    .iter_mut()
-                    .filter(|m| m.name == model.name)
-                    .flat_map(|m| m.versions.iter_mut())
-                    .find(|v| v.version == version.version);
-                if let Some(v) = v {
-                    v.public_path = Some(info.public_path.clone());
-                }
-            });
             published += 1;
         }
     }
