@@ -214,7 +214,14 @@ test("Retrain & promote: the gate refuses or passes the candidate and the regist
   const refused = page.locator(byTestId("retrain-result"));
   assert.equal(await refused.getAttribute("data-passed"), "false");
   assert.match(await page.textContent(byTestId("retrain-verdict")), /does not pass the gate against churn-model v1/);
-  assert.match(await refused.textContent(), /Learned from 400 rows of the project's data and 320 of the batch; both scored on the same 80 held-out rows/);
+  // The batch's rows without an income are unchanged copies of project rows: those that
+  // repeat a held-out row are not learned from.
+  const rows = (await page.textContent(byTestId("retrain-rows"))).match(
+    /^Learned from (\d+) rows of the project's data and 320 of the batch; both scored on the same 80 held-out rows of the batch\. (\d+) rows that repeat a held-out row \(or share its group\) were left out of training\.$/,
+  );
+  assert.ok(rows, await page.textContent(byTestId("retrain-rows")));
+  assert.ok(Number(rows[2]) > 0);
+  assert.equal(Number(rows[1]) + Number(rows[2]), 400);
   const reasons = await page.locator(byTestId("gate-reason")).allTextContents();
   assert.match(reasons[0], /^accuracy [\d.]+% against production's [\d.]+% on the same 80 rows/);
   assert.match(reasons[1], /Largest gap across "plan" groups [\d.]+ points is above the limit of 0 points\./);

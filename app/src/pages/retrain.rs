@@ -414,7 +414,7 @@ fn Verdict(candidate: Candidate) -> impl IntoView {
     };
     let overlap = (report.overlap > 0).then(|| {
         format!(
-            " {} rows of the project's data repeat held-out rows and were left out of training.",
+            " {} rows that repeat a held-out row (or share its group) were left out of training.",
             report.overlap
         )
     });
