@@ -12,7 +12,7 @@ use kiln_protocol::explain::FairnessRequest;
 use kiln_protocol::monitor::{Gate, RetrainReport};
 
 use crate::artifact::{Artifact, fingerprint};
-use crate::data::{Column, Frame, ParseOptions, parse_parts};
+use crate::data::{Column, Frame, parse_parts};
 use crate::fairness;
 use crate::gate;
 use crate::score::evaluate_rows;
@@ -57,15 +57,7 @@ pub fn prepare(
         .chain([&batch])
         .map(|s| (s.file_name, s.text))
         .collect();
-    let options = ParseOptions {
-        types: config
-            .recipe
-            .as_ref()
-            .map(|r| r.types.clone())
-            .unwrap_or_default(),
-        ..ParseOptions::default()
-    };
-    let (frame, starts) = parse_parts(&parts, &options).map_err(|(i, e)| {
+    let (frame, starts) = parse_parts(&parts, &config.parse_options()).map_err(|(i, e)| {
         TrainError::Config(format!("{}: {e}", parts.get(i).map_or("", |p| p.0)))
     })?;
     let batch_start = starts.last().copied().unwrap_or(0);

@@ -32,6 +32,18 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// How a run reads its data: with the column types its recipe names.
+    pub fn parse_options(&self) -> ParseOptions {
+        ParseOptions {
+            types: self
+                .recipe
+                .as_ref()
+                .map(|r| r.types.clone())
+                .unwrap_or_default(),
+            ..ParseOptions::default()
+        }
+    }
+
     /// A configuration with the default recipe, split and settings.
     pub fn new(task: Task, target: &str, family: Family) -> Self {
         Self {
@@ -185,15 +197,12 @@ impl Prepared {
 
 /// Parses the text and prepares the split, recipe and matrices for `config`.
 pub fn prepare(file_name: &str, text: &str, config: &TrainConfig) -> Result<Prepared, TrainError> {
-    let options = ParseOptions {
-        types: config
-            .recipe
-            .as_ref()
-            .map(|r| r.types.clone())
-            .unwrap_or_default(),
-        ..ParseOptions::default()
-    };
-    let frame = parse(file_name, text.as_bytes(), &options, &mut |_| {})?;
+    let frame = parse(
+        file_name,
+        text.as_bytes(),
+        &config.parse_options(),
+        &mut |_| {},
+    )?;
     prepare_frame(frame, fingerprint(text.as_bytes()), config)
 }
 

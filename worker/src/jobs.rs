@@ -342,19 +342,15 @@ async fn run_spec(
     gpu: &Gpu,
     host: &Host<'_>,
 ) -> Result<Ran, TrainError> {
-    let post = host.post;
     let mut config = convert::config(spec);
     config.max_train_rows = max_rows;
-    let progress = |fraction: f64, phase: String, loss: Option<f64>, device: Option<String>| {
-        post(WorkerEvent::Progress {
-            job_id,
-            fraction,
-            phase,
-            loss,
-            device,
-        });
-    };
-    progress(0.0, "preparing data".into(), None, None);
+    (host.post)(WorkerEvent::Progress {
+        job_id,
+        fraction: 0.0,
+        phase: "preparing data".into(),
+        loss: None,
+        device: None,
+    });
     let prepared = prepare(file_name, text, &config)?;
     fit_prepared(job_id, prepared, spec, gpu, host).await
 }
