@@ -344,6 +344,13 @@ async fn run_spec(
 ) -> Result<Ran, TrainError> {
     let mut config = convert::config(spec);
     config.max_train_rows = max_rows;
+    preparing(job_id, host);
+    let prepared = prepare(file_name, text, &config)?;
+    fit_prepared(job_id, prepared, spec, gpu, host).await
+}
+
+/// Tells the studio a job has started reading its data.
+pub(crate) fn preparing(job_id: u64, host: &Host<'_>) {
     (host.post)(WorkerEvent::Progress {
         job_id,
         fraction: 0.0,
@@ -351,8 +358,6 @@ async fn run_spec(
         loss: None,
         device: None,
     });
-    let prepared = prepare(file_name, text, &config)?;
-    fit_prepared(job_id, prepared, spec, gpu, host).await
 }
 
 /// Fits a prepared run (a network on its device, any other family on the CPU) and

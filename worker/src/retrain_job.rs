@@ -11,7 +11,7 @@ use kiln_protocol::worker::WorkerEvent;
 use web_time::Instant;
 
 use crate::convert;
-use crate::jobs::{Gpu, fit_prepared, record};
+use crate::jobs::{Gpu, fit_prepared, preparing, record};
 use crate::nn_jobs::Host;
 
 #[allow(clippy::too_many_arguments)]
@@ -32,13 +32,7 @@ pub async fn retrain(
     };
     let started = Instant::now();
     let result = async {
-        (host.post)(WorkerEvent::Progress {
-            job_id,
-            fraction: 0.0,
-            phase: "preparing data".into(),
-            loss: None,
-            device: None,
-        });
+        preparing(job_id, host);
         let source = |(file_name, text)| Source { file_name, text };
         let config = convert::config(spec);
         let (prepared, batch_rows) = retrain::prepare(&config, base.map(source), source(batch))?;
