@@ -114,6 +114,13 @@ test("the image classifier, registered and embedded on another site, classifies 
       return { size: model.imageSize, label: (await model.predictImage(canvas)).label };
     });
     assert.deepEqual(fromApi, { size: 16, label: "horizontal" });
+    // The visitor's camera (Chromium's test pattern here) is classified frame by frame on demand.
+    await visitor.page.evaluate((sel) => document.querySelector("kiln-predict").shadowRoot.querySelector(sel).removeAttribute("data-label"), byTestId("kiln-result"));
+    await visitor.page.click(byTestId("kiln-camera-start"));
+    await visitor.page.waitForFunction((sel) => document.querySelector("kiln-predict").shadowRoot.querySelector(sel).readyState >= 2, byTestId("kiln-camera"));
+    await visitor.page.click(byTestId("kiln-camera-snap"));
+    await visitor.page.waitForSelector(`${byTestId("kiln-result")}[data-label]`);
+    assert.ok(["horizontal", "vertical"].includes(await visitor.page.getAttribute(byTestId("kiln-result"), "data-label")));
     assert.deepEqual(visitor.errors, []);
   } finally {
     await visitor.close();

@@ -148,6 +148,10 @@ test("a share link opens the project with its model in a fresh profile, without 
     const requests = [];
     other.page.on("request", (r) => requests.push(r.url()));
     await other.page.goto(link);
+    // Read-only until the visitor makes a copy; the link carries the model, not the data.
+    await other.page.waitForSelector(`#shared-heading:has-text("Iris species")`);
+    assert.equal(await other.page.locator(byTestId("shared-run")).count(), 1);
+    await other.page.click(byTestId("make-copy"));
     await other.page.waitForSelector(`${byTestId("project-title")}:has-text("Iris species")`);
     const api = requests.filter((u) => new URL(u).pathname.startsWith("/api/"));
     assert.deepEqual(api, [], "opening a share link asks no server for the project");
@@ -228,10 +232,12 @@ test("the embed snippet on another origin renders a form and predicts what the s
     await visitor.page.waitForSelector(byTestId("kiln-form"));
     await visitor.page.fill(byTestId("kiln-input-petal_length"), "5.8");
     await visitor.page.fill(byTestId("kiln-input-petal_width"), "2.2");
-    await visitor.page.click(byTestId("kiln-predict-button"));
-    await visitor.page.waitForFunction((sel) => document.querySelector("kiln-predict").shadowRoot.querySelector(sel)?.textContent, byTestId("kiln-result"));
-    assert.equal(await visitor.page.getAttribute(byTestId("kiln-result"), "data-label"), state.prediction);
-    assert.match(await visitor.page.textContent(byTestId("kiln-result")), new RegExp(`^${state.prediction} \\(\\d+\\.\\d%\\)$`));
+    // The widget predicts on every change, with no button to press.
+    await visitor.page.waitForFunction(
+      ([sel, want]) => document.querySelector("kiln-predict").shadowRoot.querySelector(sel)?.dataset.label === want,
+      [byTestId("kiln-result"), state.prediction],
+    );
+    assert.match(await visitor.page.textContent(byTestId("kiln-answer")), new RegExp(`^species: ${state.prediction} \\(\\d+\\.\\d%\\)$`));
     assert.deepEqual(visitor.errors, []);
   } finally {
     await visitor.close();

@@ -170,8 +170,8 @@ fn Banner() -> impl IntoView {
     }
 }
 
-/// Imports the project carried by a `#share=` fragment, or opens read-only the project a
-/// `#shared=TOKEN` sync-service link names; then clears the fragment.
+/// Opens read-only the project a `#share=` fragment carries or a `#shared=TOKEN` sync-service
+/// link names; then clears the fragment.
 fn open_share_link(studio: Studio) {
     let Some(fragment) = window()
         .location()
@@ -190,16 +190,9 @@ fn open_share_link(studio: Studio) {
     }
     match share::decode(&fragment) {
         None => {}
-        Some(Ok(mut project)) => {
-            // A shared project becomes this browser's own copy: a fresh id, so opening a link
-            // never overwrites a local project and pushing it never collides with the sender's.
-            project.id = state::fresh_id();
-            let name = project.name.clone();
-            studio.adopt(project);
-            studio.page.set(Page::Evaluate);
-            studio.tell(format!(
-                "Opened the shared project \"{name}\". It is saved in this browser."
-            ));
+        Some(Ok(project)) => {
+            // Shown read-only, like a sync-service link, until the person makes a copy.
+            studio.shared.set(Some(project));
             let _ = window().history().map(|h| {
                 h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path_and_query()))
             });

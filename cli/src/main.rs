@@ -2,6 +2,7 @@
 //! studio on one port; the other commands run the same engine the studio uses, headless.
 
 mod drift;
+mod export;
 mod images;
 mod predict;
 mod profile;
@@ -34,6 +35,10 @@ enum Command {
     Predict(predict::PredictArgs),
     /// Check a new batch of rows for drift against a model's training data.
     Drift(drift::DriftArgs),
+    /// Write a linear model or neural network (MLP) as ONNX.
+    Export(export::ExportArgs),
+    /// Write the prepared feature vector of every row (the ONNX graph's input) as CSV.
+    Features(export::FeaturesArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -43,5 +48,7 @@ fn main() -> anyhow::Result<()> {
         Command::Train(args) => train::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Drift(args) => drift::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Features(args) => export::features(&args),
     }
 }

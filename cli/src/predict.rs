@@ -3,12 +3,12 @@
 //! cluster for k-means, the component scores for PCA).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 use kiln_engine::artifact::{Artifact, format_value};
-use kiln_engine::data::{ParseOptions, parse};
+use kiln_engine::data::{Column, Frame, ParseOptions, parse};
 use kiln_engine::model::FittedModel;
 use kiln_engine::train::Task;
 
@@ -42,10 +42,7 @@ fn header(artifact: &Artifact) -> Vec<String> {
 }
 
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.model)
-        .with_context(|| format!("cannot read {}", args.model.display()))?;
-    let artifact = Artifact::decode(&text)
-        .with_context(|| format!("cannot use {} as a model", args.model.display()))?;
+    let artifact = load(&args.model)?;
     let sink: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
             std::fs::File::create(path)
@@ -82,6 +79,44 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         .data
         .as_ref()
         .context("give the rows to score with --data FILE")?;
+    let frame = read_rows(&artifact, data)?;
+    writer.write_record(header(&artifact))?;
+    let columns = input_columns(&artifact, &frame);
+    for row in 0..frame.rows {
+        // Data rows are numbered from 1, after the header line.
+        let prediction = artifact
+            .predict(|name| cell(&artifact, &columns, name, row))
+            .with_context(|| format!("{}: data row {}", data.display(), row + 1))?;
+        let mut record = Vec::new();
+        match artifact.task {
+            Task::Clustering if !prediction.components.is_empty() => {
+                record.extend(prediction.components.iter().map(|v| format_value(*v)));
+            }
+            _ => {
+                record.push(prediction.label.clone());
+                record.extend(
+                    prediction
+                        .probabilities
+                        .iter()
+                        .map(|(_, p)| format!("{p:.6}")),
+                );
+            }
+        }
+        writer.write_record(&record)?;
+    }
+    writer.flush().context("cannot write the predictions")?;
+    Ok(())
+}
+
+/// Reads and checks a model file.
+pub fn load(path: &Path) -> anyhow::Result<Artifact> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Artifact::decode(&text).with_context(|| format!("cannot use {} as a model", path.display()))
+}
+
+/// Reads the rows of a data file, refusing one that has none of the model's input columns.
+pub fn read_rows(artifact: &Artifact, data: &Path) -> anyhow::Result<Frame> {
     let bytes = std::fs::read(data).with_context(|| format!("cannot read {}", data.display()))?;
     let name = data
         .file_name()
@@ -103,41 +138,27 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
             absent.join(", ")
         );
     }
-    writer.write_record(header(&artifact))?;
-    let columns: Vec<Option<&kiln_engine::data::Column>> = artifact
+    Ok(frame)
+}
+
+/// The frame's column for each of the model's inputs (`None` where the file lacks it).
+pub fn input_columns<'a>(artifact: &Artifact, frame: &'a Frame) -> Vec<Option<&'a Column>> {
+    artifact
         .recipe
         .inputs
         .iter()
         .map(|i| frame.column(&i.name))
-        .collect();
-    for row in 0..frame.rows {
-        let cell = |name: &str| {
-            let position = artifact.recipe.inputs.iter().position(|i| i.name == name)?;
-            let column = columns[position]?;
-            let text = column.cell_text(row);
-            (!text.is_empty()).then_some(text)
-        };
-        // Data rows are numbered from 1, after the header line.
-        let prediction = artifact
-            .predict(cell)
-            .with_context(|| format!("{}: data row {}", data.display(), row + 1))?;
-        let mut record = Vec::new();
-        match artifact.task {
-            Task::Clustering if !prediction.components.is_empty() => {
-                record.extend(prediction.components.iter().map(|v| format_value(*v)));
-            }
-            _ => {
-                record.push(prediction.label.clone());
-                record.extend(
-                    prediction
-                        .probabilities
-                        .iter()
-                        .map(|(_, p)| format!("{p:.6}")),
-                );
-            }
-        }
-        writer.write_record(&record)?;
-    }
-    writer.flush().context("cannot write the predictions")?;
-    Ok(())
+        .collect()
+}
+
+/// The raw text of one input in one row, as a form would give it (`None`: missing).
+pub fn cell(
+    artifact: &Artifact,
+    columns: &[Option<&Column>],
+    name: &str,
+    row: usize,
+) -> Option<String> {
+    let position = artifact.recipe.inputs.iter().position(|i| i.name == name)?;
+    let text = columns.get(position).copied().flatten()?.cell_text(row);
+    (!text.is_empty()).then_some(text)
 }

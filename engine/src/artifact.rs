@@ -66,6 +66,12 @@ pub struct InputField {
     pub categories: Vec<String>,
     /// A sensible default: the training mean, or the first category.
     pub default: String,
+    /// The smallest and largest training values of a numeric input (dates in seconds since
+    /// the epoch); absent in models fitted before they were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,6 +188,8 @@ impl Artifact {
                     _ => input.categories.clone(),
                 },
                 default: input.default.clone(),
+                min: input.min,
+                max: input.max,
             })
             .collect()
     }

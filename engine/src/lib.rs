@@ -4,6 +4,7 @@
 //! progress through a callback that can ask it to stop.
 
 pub mod artifact;
+pub mod batch;
 pub mod data;
 pub mod drift;
 pub mod evaluation;
@@ -17,6 +18,8 @@ pub mod model;
 pub mod models;
 #[cfg(feature = "nn")]
 pub mod nn;
+/// ONNX export of linear models and neural networks (MLP), for other runtimes.
+pub mod onnx;
 pub mod profile;
 pub mod recipe;
 pub mod retrain;

@@ -39,6 +39,17 @@ pub enum WorkerRequest {
         /// Random salt for hashing, chosen by the studio and never stored.
         salt: String,
     },
+    /// A seeded random sample of at most `rows` rows of a table (in file order), rewritten as
+    /// CSV and profiled with the given column types, for a share link that carries a sample.
+    Sample {
+        job_id: u64,
+        file_name: String,
+        text: String,
+        rows: usize,
+        seed: u64,
+        #[serde(default)]
+        types: BTreeMap<String, ColumnType>,
+    },
     /// Fit the spec's model on the dataset text.
     Train {
         job_id: u64,
@@ -69,6 +80,31 @@ pub enum WorkerRequest {
         job_id: u64,
         artifact: serde_json::Value,
         rows: Vec<BTreeMap<String, String>>,
+    },
+    /// Plan batch scoring of a delimited file: its output header and where to cut it into
+    /// chunks of about `rows` rows (see `ChunksPlanned`).
+    PlanChunks {
+        job_id: u64,
+        artifact: serde_json::Value,
+        text: String,
+        delimiter: u8,
+        rows: usize,
+    },
+    /// Score one chunk of a delimited file (rows only, no header line) with an artifact: its
+    /// rows come back with the model's outputs appended. `columns` is the file's header;
+    /// `first_row` numbers the chunk's first row in the file (1 = the first data row).
+    ScoreChunk {
+        job_id: u64,
+        artifact: serde_json::Value,
+        columns: Vec<String>,
+        delimiter: u8,
+        chunk: String,
+        first_row: usize,
+    },
+    /// Export a linear model or MLP as ONNX (its input is the recipe's feature vector).
+    ExportOnnx {
+        job_id: u64,
+        artifact: serde_json::Value,
     },
     /// Classify one image with an image model's artifact: RGBA bytes, row by row, already
     /// resized to the artifact's square size (the page decodes with the browser's decoders).
@@ -145,10 +181,14 @@ impl WorkerRequest {
             WorkerRequest::Profile { job_id, .. }
             | WorkerRequest::Preview { job_id, .. }
             | WorkerRequest::Redact { job_id, .. }
+            | WorkerRequest::Sample { job_id, .. }
             | WorkerRequest::Train { job_id, .. }
             | WorkerRequest::TrainImages { job_id, .. }
             | WorkerRequest::Trial { job_id, .. }
             | WorkerRequest::Predict { job_id, .. }
+            | WorkerRequest::ScoreChunk { job_id, .. }
+            | WorkerRequest::ExportOnnx { job_id, .. }
+            | WorkerRequest::PlanChunks { job_id, .. }
             | WorkerRequest::PredictImage { job_id, .. }
             | WorkerRequest::Drift { job_id, .. }
             | WorkerRequest::ExplainModel { job_id, .. }
@@ -189,6 +229,13 @@ pub enum WorkerEvent {
         file_name: String,
         text: String,
     },
+    /// A sample of a table: its CSV text, new file name and profile.
+    Sampled {
+        job_id: u64,
+        file_name: String,
+        text: String,
+        profile: DatasetProfile,
+    },
     Trained {
         job_id: u64,
         run: Box<RunRecord>,
@@ -196,6 +243,32 @@ pub enum WorkerEvent {
     Predicted {
         job_id: u64,
         predictions: Vec<Prediction>,
+    },
+    /// An ONNX file's bytes, and the feature names its input takes, in order.
+    ExportedOnnx {
+        job_id: u64,
+        bytes: Vec<u8>,
+        features: Vec<String>,
+    },
+    /// A batch-scoring plan: the file's column names, the output file's header line (the
+    /// columns, then the model's outputs; ending in a line break), and the byte offsets where
+    /// chunks start (the first just after the header line).
+    ChunksPlanned {
+        job_id: u64,
+        columns: Vec<String>,
+        header: String,
+        starts: Vec<usize>,
+        /// Data rows in the file.
+        rows: usize,
+    },
+    /// A scored chunk: its rows with the outputs appended (no header line), how many rows it
+    /// had and could not score, and the first few reasons.
+    ScoredChunk {
+        job_id: u64,
+        csv: String,
+        rows: usize,
+        failed: usize,
+        errors: Vec<String>,
     },
     TrialDone {
         job_id: u64,
@@ -248,8 +321,12 @@ impl WorkerEvent {
             | WorkerEvent::Progress { job_id, .. }
             | WorkerEvent::Previewed { job_id, .. }
             | WorkerEvent::Redacted { job_id, .. }
+            | WorkerEvent::Sampled { job_id, .. }
             | WorkerEvent::Trained { job_id, .. }
             | WorkerEvent::Predicted { job_id, .. }
+            | WorkerEvent::ScoredChunk { job_id, .. }
+            | WorkerEvent::ChunksPlanned { job_id, .. }
+            | WorkerEvent::ExportedOnnx { job_id, .. }
             | WorkerEvent::TrialDone { job_id, .. }
             | WorkerEvent::Epoch { job_id, .. }
             | WorkerEvent::Paused { job_id, .. }

@@ -15,8 +15,9 @@ use tower_http::services::{ServeDir, ServeFile};
 /// A service for the files under `dist`: missing paths that look like studio routes (no dot
 /// in the last segment, e.g. `/projects/abc`) get `dist/index.html` so deep links into the
 /// single-page studio work; other missing paths (`/missing.js`, `/samples/x.csv`) are 404,
-/// so a missing asset is not mistaken for a page. Only the widget's files (`embed.js` and the
-/// widget's script and `.wasm`, which other sites load) allow every origin.
+/// so a missing asset is not mistaken for a page. Only the widget's files (`embed.js`, the JS
+/// API `kiln.js`, the engine's script and `.wasm`, and the iframe page `embed.html` with its
+/// script, which other sites load) allow every origin.
 pub fn service(dist: &Path) -> Router {
     let index = ServeFile::new(dist.join("index.html"));
     let fallback = service_fn(move |req: Request<Body>| {
@@ -43,7 +44,14 @@ pub fn service(dist: &Path) -> Router {
 }
 
 /// What a page on another site loads to embed a model.
-const WIDGET_FILES: [&str; 3] = ["embed.js", "kiln-widget.js", "kiln-widget_bg.wasm"];
+const WIDGET_FILES: [&str; 6] = [
+    "embed.js",
+    "kiln.js",
+    "kiln-widget.js",
+    "kiln-widget_bg.wasm",
+    "embed.html",
+    "embed-frame.js",
+];
 
 /// Whether `path` names a studio route rather than a file: its last segment has no dot.
 fn is_client_route(path: &str) -> bool {

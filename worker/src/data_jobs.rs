@@ -141,3 +141,49 @@ pub fn redact(
         Err(e) => failed(e.to_string()),
     }
 }
+
+/// A seeded random sample of at most `rows` rows, in file order, as CSV with its profile.
+pub fn sample(
+    job_id: u64,
+    file_name: &str,
+    text: &str,
+    rows: usize,
+    seed: u64,
+    types: BTreeMap<String, ColumnType>,
+) -> WorkerEvent {
+    let failed = |message: String| WorkerEvent::Failed {
+        job_id,
+        error: convert::error("sample", message),
+    };
+    let mut raw = match read_raw(
+        file_name,
+        text.as_bytes(),
+        &ParseOptions::default(),
+        &mut |_| {},
+    ) {
+        Ok(raw) => raw,
+        Err(e) => return failed(e.to_string()),
+    };
+    let mut order: Vec<usize> = (0..raw.rows).collect();
+    kiln_protocol::rng::SplitMix64::new(seed).shuffle(&mut order);
+    order.truncate(rows);
+    order.sort_unstable();
+    raw.keep_rows(&order);
+    let stem = file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(stem, _)| stem);
+    let name = format!("{stem}-sample.csv");
+    let text = match rewrite_csv(&raw) {
+        Ok(text) => text,
+        Err(e) => return failed(e.to_string()),
+    };
+    match profile(job_id, &name, &text, types, None, &|_| {}) {
+        WorkerEvent::Profiled { profile, .. } => WorkerEvent::Sampled {
+            job_id,
+            file_name: name,
+            text,
+            profile,
+        },
+        other => other,
+    }
+}

@@ -16,7 +16,7 @@ use kiln_protocol::worker::{Prediction, TrialResult, WorkerEvent, WorkerRequest}
 use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::nn_jobs::{self, Host};
-use crate::{convert, data_jobs, insight_jobs, retrain_job};
+use crate::{convert, data_jobs, insight_jobs, retrain_job, ship_jobs};
 
 /// Where the worker may run neural networks, decided once per worker.
 #[derive(Debug, Clone)]
@@ -52,6 +52,14 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
             mode,
             salt,
         } => data_jobs::redact(job_id, &file_name, &text, &column, mode, &salt),
+        WorkerRequest::Sample {
+            job_id,
+            file_name,
+            text,
+            rows,
+            seed,
+            types,
+        } => data_jobs::sample(job_id, &file_name, &text, rows, seed, types),
         WorkerRequest::Train {
             job_id,
             file_name,
@@ -99,6 +107,22 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
             artifact,
             rows,
         } => predicted(job_id, predict(artifact, &rows)),
+        WorkerRequest::ExportOnnx { job_id, artifact } => ship_jobs::export_onnx(job_id, artifact),
+        WorkerRequest::PlanChunks {
+            job_id,
+            artifact,
+            text,
+            delimiter,
+            rows,
+        } => ship_jobs::plan_chunks(job_id, artifact, &text, delimiter, rows),
+        WorkerRequest::ScoreChunk {
+            job_id,
+            artifact,
+            columns,
+            delimiter,
+            chunk,
+            first_row,
+        } => ship_jobs::score_chunk(job_id, artifact, &columns, delimiter, &chunk, first_row),
         WorkerRequest::PredictImage {
             job_id,
             artifact,

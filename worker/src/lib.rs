@@ -9,6 +9,7 @@ mod insight_jobs;
 mod jobs;
 mod nn_jobs;
 mod retrain_job;
+mod ship_jobs;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

@@ -1,14 +1,15 @@
 //! Register & ship: register the selected run as a version of a named model, download the
-//! model file, copy a share link that carries the whole project, choose whether a model may be
+//! model file, score a whole file (`batch`), copy a share link that carries the whole project, choose whether a model may be
 //! embedded (public on the sync service), and get the embed snippet for a public model pushed
 //! to the sync service.
 
-use kiln_protocol::project::{Project, Promotion, RegisteredModel, RegisteredVersion};
+use kiln_protocol::project::{Project, Promotion, RegisteredModel, RegisteredVersion, RunRecord};
+use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::state::{Page, Studio, use_studio};
-use crate::{share, sync_client};
+use crate::sync_client;
 
 pub fn data_url(json: &str) -> String {
     let encoded = js_sys::encode_uri_component(json)
@@ -85,6 +86,68 @@ fn is_public_model_path(path: &str) -> bool {
         .is_some_and(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// The three ways to use the public model at `path` from another site: the element, the
+/// iframe, and the JS API.
+fn snippets(origin: &str, path: &str) -> [String; 3] {
+    let url = format!("{origin}{path}");
+    let query = js_sys::encode_uri_component(&url)
+        .as_string()
+        .unwrap_or_default();
+    [
+        format!(
+            "<script src=\"{origin}/embed.js\"></script>\n<kiln-predict model=\"{url}\"></kiln-predict>"
+        ),
+        format!(
+            "<iframe src=\"{origin}/embed.html?model={query}\" title=\"Prediction\" width=\"480\" height=\"420\" style=\"border:0\"></iframe>"
+        ),
+        format!(
+            "import {{ load }} from \"{origin}/kiln.js\";\nconst model = await load(\"{url}\");\nconsole.log(model.predict({{ /* one value per input */ }}));"
+        ),
+    ]
+}
+
+/// Whether a run's model can be exported as ONNX: linear models and MLPs of a table task.
+fn exportable(run: &RunRecord) -> bool {
+    use kiln_protocol::project::ModelKind;
+    !run.artifact.is_null()
+        && run.artifact["task"] != "clustering"
+        && matches!(
+            run.model,
+            ModelKind::Linear
+                | ModelKind::Ridge
+                | ModelKind::Lasso
+                | ModelKind::ElasticNet
+                | ModelKind::Logistic
+                | ModelKind::Mlp
+        )
+}
+
+/// Asks the engine worker for the ONNX file of `artifact` and downloads it as `name`.
+fn export_onnx(studio: Studio, artifact: std::sync::Arc<serde_json::Value>, name: String) {
+    let artifact = (*artifact).clone();
+    crate::worker::submit(
+        move |job_id| WorkerRequest::ExportOnnx { job_id, artifact },
+        move |event| {
+            match event {
+            WorkerEvent::ExportedOnnx { bytes, features, .. } => {
+                match crate::files::download_bytes(&bytes, "application/octet-stream", &name) {
+                    Ok(()) => studio.tell(format!(
+                        "Exported {name}. Its input \"features\" takes the recipe's {} features in this order: {}.",
+                        features.len(),
+                        features.join(", ")
+                    )),
+                    Err(e) => studio.fail(format!("Cannot download {name}: {e}")),
+                }
+            }
+            WorkerEvent::Failed { error, .. } => {
+                studio.fail(format!("Cannot export {name}: {}", error.message))
+            }
+            _ => {}
+        }
+        },
+    );
+}
+
 fn origin() -> String {
     window().location().origin().unwrap_or_default()
 }
@@ -93,7 +156,6 @@ fn origin() -> String {
 pub fn DeployPage() -> impl IntoView {
     let studio = use_studio();
     let name = RwSignal::new(String::new());
-    let share_link = RwSignal::new(String::new());
     let register = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(project) = studio.project() else {
@@ -135,29 +197,6 @@ pub fn DeployPage() -> impl IntoView {
             )
         });
     };
-    let make_link = move |_| match studio.project().map(|p| share::encode(&p)) {
-        Some(Ok(fragment)) if fragment.len() > share::MAX_LINK_BYTES => {
-            share_link.set(String::new());
-            studio.fail(format!(
-                "This project needs a {:.1} MB link; browsers cut links above about {} MB. Push it on the Sync page and share it from there.",
-                fragment.len() as f64 / 1e6,
-                share::MAX_LINK_BYTES / 1_000_000
-            ));
-        }
-        Some(Ok(fragment)) => {
-            let link = format!(
-                "{}{}#{fragment}",
-                origin(),
-                window().location().pathname().unwrap_or_default()
-            );
-            share_link.set(link.clone());
-            let clipboard = window().navigator().clipboard();
-            let _ = clipboard.write_text(&link);
-            studio.tell("Share link ready (copied if the browser allowed it). It carries the whole project; no server sees it.");
-        }
-        Some(Err(e)) => studio.fail(format!("Cannot build the link: {e}")),
-        None => {}
-    };
     view! {
         <section class="page" aria-labelledby="deploy-heading">
             <h2 id="deploy-heading">"Register & ship"</h2>
@@ -171,12 +210,8 @@ pub fn DeployPage() -> impl IntoView {
                     <button type="submit" class="primary" data-testid="register-button">"Register selected run"</button>
                 </form>
                 <Registry />
-                <div class="card">
-                    <h3>"Share link"</h3>
-                    <p class="hint">"Anyone who opens it gets the whole project — data, runs, models — in their browser."</p>
-                    <button data-testid="share-button" on:click=make_link>"Copy share link"</button>
-                    <input readonly class="wide" data-testid="share-link" prop:value=move || share_link.get() aria-label="Share link" />
-                </div>
+                <super::batch::BatchScoring />
+                <super::share_card::ShareCard />
             </Show>
         </section>
     }
@@ -254,14 +289,12 @@ fn Registry() -> impl IntoView {
                 let model = &m.name;
                 let artifact = project.runs.iter().find(|r| r.id == v.run_id).filter(|r| !r.artifact.is_null()).map(|r| r.artifact.to_string());
                 let file = format!("{model}-v{}.kiln.json", v.version);
+                let onnx = project.runs.iter().find(|r| r.id == v.run_id)
+                    .filter(|r| exportable(r))
+                    .map(|r| (r.artifact.clone(), format!("{model}-v{}.onnx", v.version)));
                 // The path comes from a project document (maybe from a link): only a real public
                 // model path goes into a snippet someone will paste into their site.
-                let embed = v.public_path.as_ref().filter(|p| public && is_public_model_path(p)).map(|path| {
-                    format!(
-                        "<script src=\"{o}/embed.js\"></script>\n<kiln-predict model=\"{o}{path}\"></kiln-predict>",
-                        o = origin()
-                    )
-                });
+                let embed = v.public_path.as_ref().filter(|p| public && is_public_model_path(p)).map(|path| snippets(&origin(), path));
                 let in_production = m.production == Some(v.version);
                 view! {
                     <li data-testid="registered-version" data-version=v.version data-production=in_production.to_string()>
@@ -270,11 +303,18 @@ fn Registry() -> impl IntoView {
                         {artifact.map(|a| view! {
                             " " <a data-testid="download-model" download=file.clone() href=data_url(&a)>"Download model file"</a>
                         })}
+                        {onnx.map(|(artifact, name)| view! {
+                            " " <button class="link" data-testid="export-onnx" on:click=move |_| export_onnx(studio, artifact.clone(), name.clone())>"Export ONNX"</button>
+                        })}
                         {match embed {
-                            Some(snippet) => view! {
+                            Some([element, frame, api]) => view! {
                                 <div>
-                                    <p>"Embed it in any page:"</p>
-                                    <textarea readonly rows="3" class="wide" data-testid="embed-snippet">{snippet}</textarea>
+                                    <p>"Embed it in any page (the form predicts in the visitor's browser; attributes: theme, fields, labels, explain):"</p>
+                                    <textarea readonly rows="3" class="wide" data-testid="embed-snippet">{element}</textarea>
+                                    <p>"Or, where the page may not load scripts, as an iframe:"</p>
+                                    <textarea readonly rows="2" class="wide" data-testid="embed-iframe">{frame}</textarea>
+                                    <p>"Or from your own code:"</p>
+                                    <textarea readonly rows="3" class="wide" data-testid="embed-api">{api}</textarea>
                                 </div>
                             }.into_any(),
                             None if !public => view! {

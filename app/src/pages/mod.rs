@@ -1,5 +1,6 @@
 //! One module per lifecycle page of the studio.
 
+pub mod batch;
 pub mod camera;
 pub mod curves;
 pub mod data;
@@ -20,6 +21,7 @@ mod retrain;
 pub mod runs;
 mod runs_compare;
 pub mod search;
+pub mod share_card;
 pub mod shared;
 pub mod sync;
 pub mod train;

@@ -16,7 +16,7 @@ use crate::worker;
 use crate::{files, metrics};
 
 /// The models a batch can be checked against: registered versions first, then other runs.
-fn choices(project: &Project) -> Vec<(String, String)> {
+pub(crate) fn choices(project: &Project) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for model in &project.registry {
         for v in model.versions.iter().rev() {

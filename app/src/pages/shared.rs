@@ -1,5 +1,5 @@
-//! A project opened from a sync-service share link: shown read-only (nothing is saved in this
-//! browser) until the person makes their own copy.
+//! A project opened from a share link (one that carries it, or a sync-service one): shown
+//! read-only (nothing is saved in this browser) until the person makes their own copy.
 
 use kiln_protocol::project::Project;
 use leptos::prelude::*;
@@ -43,7 +43,7 @@ pub fn SharedView(project: Project) -> impl IntoView {
     view! {
         <section class="page" data-testid="shared-view" aria-labelledby="shared-heading">
             <h2 id="shared-heading">{format!("Shared project: {}", project.name)}</h2>
-            <p class="hint" data-testid="shared-readonly">"Read-only: this is the owner's project as it is on their server. Nothing here is saved in your browser unless you make a copy."</p>
+            <p class="hint" data-testid="shared-readonly">"Read-only: this is the project as its owner shared it. Nothing here is saved in your browser unless you make a copy."</p>
             <div class="row">
                 <button class="primary" data-testid="make-copy" on:click=make_copy>"Make a copy"</button>
                 <button data-testid="close-shared" on:click=move |_| studio.shared.set(None)>"Close"</button>

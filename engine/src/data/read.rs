@@ -63,6 +63,18 @@ impl RawTable {
         }
     }
 
+    /// Keeps only `rows` (indices, in the order given).
+    pub fn keep_rows(&mut self, rows: &[usize]) {
+        for column in &mut self.columns {
+            let mut kept = RawColumn::default();
+            for &r in rows {
+                kept.push(column.get(r));
+            }
+            *column = kept;
+        }
+        self.rows = rows.len();
+    }
+
     /// Replaces every non-missing cell of a column by `f(cell)`.
     pub fn map_column(&mut self, name: &str, f: &dyn Fn(&str) -> String) -> bool {
         let Some(i) = self.names.iter().position(|n| n == name) else {

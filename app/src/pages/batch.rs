@@ -1,0 +1,334 @@
+//! Batch scoring on the Register & ship page: a CSV or TSV file is cut into chunks by the
+//! engine worker, the chunks are scored by the worker pool (a few at a time, so neither the
+//! page nor its memory is swamped), and the scored file — every row with the model's outputs
+//! appended — is assembled as a Blob to download. The page itself only moves text around.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::state::{Studio, use_studio};
+use crate::{files, pool, worker};
+
+/// Rows per chunk: small enough for steady progress, large enough that the artifact each
+/// chunk carries is decoded rarely.
+const CHUNK_ROWS: usize = 20_000;
+/// Reasons shown for rows that could not be scored (the file has them all).
+const ERRORS_SHOWN: usize = 5;
+
+#[derive(Clone, PartialEq)]
+struct Finished {
+    url: String,
+    file_name: String,
+    rows: usize,
+    failed: usize,
+    errors: Vec<String>,
+    seconds: f64,
+}
+
+/// A scoring job in flight: the file, its plan, and what has come back.
+struct Job {
+    text: String,
+    artifact: serde_json::Value,
+    columns: Vec<String>,
+    delimiter: u8,
+    starts: Vec<usize>,
+    next: usize,
+    parts: js_sys::Array,
+    done_chunks: usize,
+    rows: usize,
+    failed: usize,
+    errors: Vec<String>,
+    stopped: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Signals {
+    studio: Studio,
+    progress: RwSignal<Option<(usize, usize)>>,
+    finished: RwSignal<Option<Finished>>,
+}
+
+#[component]
+pub fn BatchScoring() -> impl IntoView {
+    let studio = use_studio();
+    let chosen = RwSignal::new(None::<String>);
+    let signals = Signals {
+        studio,
+        progress: RwSignal::new(None),
+        finished: RwSignal::new(None),
+    };
+    let options = move || {
+        studio
+            .project()
+            .map(|p| super::monitor::choices(&p))
+            .unwrap_or_default()
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        let Some(file) = files::picked(&ev) else {
+            return;
+        };
+        let Some(project) = studio.project_untracked() else {
+            return;
+        };
+        let run_id = chosen
+            .get_untracked()
+            .or_else(|| options().first().map(|(id, _)| id.clone()));
+        let Some(run) = project.runs.iter().find(|r| Some(&r.id) == run_id.as_ref()) else {
+            return studio.fail("Train or register a model first, then score a file with it.");
+        };
+        let name = file.name();
+        let lower = name.to_lowercase();
+        let delimiter = if lower.ends_with(".tsv") || lower.ends_with(".tab") {
+            b'\t'
+        } else if lower.ends_with(".csv") || lower.ends_with(".txt") {
+            b','
+        } else {
+            return studio.fail(format!(
+                "Cannot score {name}: batch scoring reads CSV or TSV files (.csv, .tsv, .txt)."
+            ));
+        };
+        let artifact = (*run.artifact).clone();
+        if let Some(previous) = signals.finished.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&previous.url);
+        }
+        signals.finished.set(None);
+        signals.progress.set(Some((0, 0)));
+        spawn_local(async move {
+            match files::text(&file).await {
+                Ok(text) => plan(signals, name, text, artifact, delimiter),
+                Err(e) => {
+                    signals.progress.set(None);
+                    studio.fail(e);
+                }
+            }
+        });
+    };
+    let busy = move || signals.progress.get().is_some();
+    view! {
+        <div class="card" data-testid="batch-card">
+            <h3>"Batch scoring"</h3>
+            <p class="hint">"Score a whole file in this browser: every row comes back with the model's prediction (and each class's probability) appended, ready to download. Large files are scored in parallel by background workers; the page stays usable."</p>
+            <div class="fields">
+                <label>"Model "
+                    <select data-testid="batch-model" on:change=move |ev| chosen.set(Some(event_target_value(&ev)))>
+                        {move || options().into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <label class="button primary" class:disabled=busy>"Score a file (CSV or TSV)"
+                <input type="file" accept=".csv,.tsv,.txt,.tab" data-testid="batch-file" on:change=on_file prop:disabled=busy style="display: none" />
+            </label>
+            {move || signals.progress.get().map(|(done, total)| {
+                let text = if total == 0 {
+                    "Reading the file…".to_string()
+                } else {
+                    format!("Scored {} of {} rows…", thousands(done), thousands(total))
+                };
+                view! {
+                    <p role="status" data-testid="batch-progress" data-done=done data-total=total>
+                        <progress max=total.max(1) value=done></progress>" "{text}
+                    </p>
+                }
+            })}
+            {move || signals.finished.get().map(|f| {
+                let rate = if f.seconds > 0.0 { f.rows as f64 / f.seconds } else { 0.0 };
+                let download = format!("{}-scored.csv", f.file_name.rsplit_once('.').map_or(f.file_name.as_str(), |(stem, _)| stem));
+                view! {
+                    <div data-testid="batch-result" data-rows=f.rows data-failed=f.failed>
+                        <p>{format!("Scored {} rows of {} in {:.1} s ({} rows/s).", thousands(f.rows), f.file_name, f.seconds, thousands(rate as usize))}</p>
+                        {(f.failed > 0).then(|| view! {
+                            <div class="warning" data-testid="batch-failures">
+                                <p>{format!("{} rows could not be scored; their output cells are empty and the prediction_error column says why. The first:", thousands(f.failed))}</p>
+                                <ul>{f.errors.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul>
+                            </div>
+                        })}
+                        <a class="button primary" data-testid="batch-download" href=f.url.clone() download=download>"Download the scored file"</a>
+                    </div>
+                }
+            })}
+        </div>
+    }
+}
+
+/// 1234567 as "1,234,567".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn plan(signals: Signals, name: String, text: String, artifact: serde_json::Value, delimiter: u8) {
+    let started = js_sys::Date::now();
+    let job = Rc::new(RefCell::new(None::<Job>));
+    let for_plan = artifact.clone();
+    let text_for_worker = text.clone();
+    let slot = Rc::new(RefCell::new(Some((text, artifact))));
+    worker::submit(
+        move |job_id| WorkerRequest::PlanChunks {
+            job_id,
+            artifact: for_plan,
+            text: text_for_worker,
+            delimiter,
+            rows: CHUNK_ROWS,
+        },
+        move |event| match event {
+            WorkerEvent::ChunksPlanned {
+                columns,
+                header,
+                starts,
+                rows: total,
+                ..
+            } => {
+                let Some((text, artifact)) = slot.borrow_mut().take() else {
+                    return;
+                };
+                let parts = js_sys::Array::new();
+                parts.push(&header.into());
+                *job.borrow_mut() = Some(Job {
+                    text,
+                    artifact,
+                    columns,
+                    delimiter,
+                    starts,
+                    next: 0,
+                    parts,
+                    done_chunks: 0,
+                    rows: 0,
+                    failed: 0,
+                    errors: Vec::new(),
+                    stopped: false,
+                });
+                signals.progress.set(Some((0, total)));
+                for _ in 0..pool::size() * 2 {
+                    dispatch(signals, job.clone(), name.clone(), started, total);
+                }
+            }
+            WorkerEvent::Failed { error, .. } => {
+                signals.progress.set(None);
+                signals
+                    .studio
+                    .fail(format!("Cannot score {name}: {}", error.message));
+            }
+            _ => {}
+        },
+    );
+}
+
+/// Sends the next chunk to the pool, if any is left.
+fn dispatch(
+    signals: Signals,
+    job: Rc<RefCell<Option<Job>>>,
+    name: String,
+    started: f64,
+    total: usize,
+) {
+    let request = {
+        let mut guard = job.borrow_mut();
+        let Some(j) = guard.as_mut() else { return };
+        if j.stopped || j.next >= j.starts.len() {
+            return;
+        }
+        let index = j.next;
+        j.next += 1;
+        let start = j.starts[index];
+        let end = j.starts.get(index + 1).copied().unwrap_or(j.text.len());
+        let chunk = j.text.get(start..end).unwrap_or_default().to_string();
+        // Rows before this chunk: CHUNK_ROWS per earlier chunk (the plan cuts every that many).
+        let first_row = index * CHUNK_ROWS + 1;
+        (
+            index,
+            chunk,
+            first_row,
+            j.artifact.clone(),
+            j.columns.clone(),
+            j.delimiter,
+        )
+    };
+    let (index, chunk, first_row, artifact, columns, delimiter) = request;
+    let again = job.clone();
+    pool::submit(
+        move |job_id| WorkerRequest::ScoreChunk {
+            job_id,
+            artifact,
+            columns,
+            delimiter,
+            chunk,
+            first_row,
+        },
+        move |event| {
+            let finished = {
+                let mut guard = again.borrow_mut();
+                let Some(j) = guard.as_mut().filter(|j| !j.stopped) else {
+                    return;
+                };
+                match event {
+                    WorkerEvent::ScoredChunk {
+                        csv,
+                        rows,
+                        failed,
+                        errors,
+                        ..
+                    } => {
+                        // Chunks finish in any order; each has its place after the header.
+                        j.parts.set(index as u32 + 1, csv.into());
+                        j.done_chunks += 1;
+                        j.rows += rows;
+                        j.failed += failed;
+                        let room = ERRORS_SHOWN.saturating_sub(j.errors.len());
+                        j.errors.extend(errors.into_iter().take(room));
+                        signals.progress.set(Some((j.rows, total)));
+                        j.done_chunks == j.starts.len()
+                    }
+                    WorkerEvent::Failed { error, .. } => {
+                        j.stopped = true;
+                        signals.progress.set(None);
+                        signals
+                            .studio
+                            .fail(format!("Cannot score {name}: {}", error.message));
+                        return;
+                    }
+                    _ => return,
+                }
+            };
+            if finished {
+                finish(signals, &again, &name, started);
+            } else {
+                dispatch(signals, again.clone(), name.clone(), started, total);
+            }
+        },
+    );
+}
+
+fn finish(signals: Signals, job: &Rc<RefCell<Option<Job>>>, name: &str, started: f64) {
+    let Some(j) = job.borrow_mut().take() else {
+        return;
+    };
+    signals.progress.set(None);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv;charset=utf-8");
+    let url = web_sys::Blob::new_with_str_sequence_and_options(&j.parts, &options)
+        .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob));
+    match url {
+        Ok(url) => signals.finished.set(Some(Finished {
+            url,
+            file_name: name.to_string(),
+            rows: j.rows,
+            failed: j.failed,
+            errors: j.errors,
+            seconds: (js_sys::Date::now() - started) / 1000.0,
+        })),
+        Err(e) => signals
+            .studio
+            .fail(format!("Cannot build the scored file of {name}: {e:?}")),
+    }
+}

@@ -1,0 +1,226 @@
+//! Batch scoring: a delimited text's rows with the model's outputs appended, a chunk at a time,
+//! so a caller can spread a large file over several workers. Cells are read as text and typed
+//! by the model's recipe (as in training), not inferred again per chunk, so a chunk whose
+//! column happens to be empty or numeric-looking scores exactly like the whole file would.
+
+use crate::artifact::{Artifact, format_value};
+use crate::model::FittedModel;
+use crate::train::Task;
+
+/// Rows of a chunk that could not be scored are kept (their output cells empty) and counted;
+/// the first few reasons are kept to show.
+pub const ERRORS_KEPT: usize = 5;
+
+/// One chunk's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// The rows (no header line), each with the output columns appended.
+    pub csv: String,
+    pub rows: usize,
+    /// Rows whose output cells are empty because they could not be scored.
+    pub failed: usize,
+    /// The first [`ERRORS_KEPT`] reasons, each naming its row (1 = the first data row).
+    pub errors: Vec<String>,
+}
+
+/// The output columns: the prediction, then each class's probability (classifiers), the
+/// cluster (k-means) or the component scores (PCA); and a last column with the reason a row
+/// could not be scored. A name the input already uses gets a `kiln_` prefix.
+pub fn output_columns(artifact: &Artifact, input: &[String]) -> Vec<String> {
+    let names: Vec<String> = match (&artifact.task, &artifact.model) {
+        (Task::Classification, _) => std::iter::once("prediction".to_string())
+            .chain(artifact.classes.iter().map(|c| format!("probability_{c}")))
+            .collect(),
+        (Task::Regression, _) => vec!["prediction".into()],
+        (Task::Clustering, FittedModel::Pca(p)) => {
+            (1..=p.n_components()).map(|i| format!("pc{i}")).collect()
+        }
+        (Task::Clustering, _) => vec!["cluster".into()],
+    };
+    names
+        .into_iter()
+        .chain(std::iter::once("prediction_error".to_string()))
+        .map(|n| {
+            let mut name = n;
+            while input.contains(&name) {
+                name = format!("kiln_{name}");
+            }
+            name
+        })
+        .collect()
+}
+
+/// The header line of `text` (its first record) as column names.
+pub fn header(text: &str, delimiter: u8) -> Result<Vec<String>, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| format!("cannot read the header line: {e}"))?;
+    Ok(header.iter().map(|h| h.trim().to_string()).collect())
+}
+
+/// One CSV line of `names` (quoted where needed), ending in a line break.
+pub fn header_line<'a>(
+    names: impl Iterator<Item = &'a String>,
+    delimiter: u8,
+) -> Result<String, String> {
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(Vec::new());
+    writer
+        .write_record(names)
+        .map_err(|e| format!("cannot write the header line: {e}"))?;
+    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// Scores the rows of `chunk` (delimited text whose column names are `columns`, without a
+/// header line). `first_row` is the number of the chunk's first row in the whole file, for
+/// the reasons. Fails only when the model takes images, or none of its inputs is a column.
+pub fn score_chunk(
+    artifact: &Artifact,
+    columns: &[String],
+    chunk: &str,
+    delimiter: u8,
+    first_row: usize,
+) -> Result<Scored, String> {
+    if artifact.image.is_some() {
+        return Err("this model classifies images; batch scoring takes table rows".into());
+    }
+    let positions: Vec<Option<usize>> = artifact
+        .recipe
+        .inputs
+        .iter()
+        .map(|input| columns.iter().position(|c| *c == input.name))
+        .collect();
+    if positions.iter().all(Option::is_none) {
+        let names: Vec<&str> = artifact
+            .recipe
+            .inputs
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect();
+        return Err(format!(
+            "the file has none of the model's input columns ({})",
+            names.join(", ")
+        ));
+    }
+    let outputs = output_columns(artifact, columns).len();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(chunk.as_bytes());
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_writer(Vec::with_capacity(chunk.len() + chunk.len() / 2));
+    let mut scored = Scored {
+        csv: String::new(),
+        rows: 0,
+        failed: 0,
+        errors: Vec::new(),
+    };
+    let mut record = csv::StringRecord::new();
+    let mut out: Vec<String> = Vec::with_capacity(columns.len() + outputs);
+    loop {
+        let row = first_row + scored.rows;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(format!("row {row}: the file cannot be read from here: {e}"));
+            }
+        }
+        scored.rows += 1;
+        out.clear();
+        out.extend(record.iter().map(str::to_string));
+        let cell = |name: &str| {
+            let index = artifact.recipe.inputs.iter().position(|i| i.name == name)?;
+            positions[index]
+                .and_then(|p| record.get(p))
+                .map(str::to_string)
+        };
+        match artifact.predict(cell) {
+            Ok(p) => {
+                match (&artifact.task, p.components.is_empty()) {
+                    (Task::Clustering, false) => {
+                        out.extend(p.components.iter().map(|v| format_value(*v)));
+                    }
+                    _ => {
+                        out.push(p.label);
+                        out.extend(p.probabilities.iter().map(|(_, v)| format!("{v:.6}")));
+                    }
+                }
+                out.push(String::new());
+            }
+            Err(e) => {
+                scored.failed += 1;
+                if scored.errors.len() < ERRORS_KEPT {
+                    scored.errors.push(format!("row {row}: {e}"));
+                }
+                out.extend(std::iter::repeat_n(String::new(), outputs - 1));
+                out.push(e.to_string());
+            }
+        }
+        writer
+            .write_record(&out)
+            .map_err(|e| format!("row {row}: {e}"))?;
+    }
+    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
+    scored.csv = String::from_utf8(bytes).map_err(|e| e.to_string())?;
+    Ok(scored)
+}
+
+/// Where to cut a delimited file into chunks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunks {
+    /// Byte offsets of chunk starts, the first being the end of the header line.
+    pub starts: Vec<usize>,
+    /// Data rows in the file.
+    pub rows: usize,
+}
+
+/// Where to cut `text` (after its header line) into chunks of `rows` rows each (the last may
+/// have fewer). A quoted cell may hold line breaks, so quotes are followed; a row is never
+/// split.
+pub fn chunk_starts(text: &str, rows: usize) -> Chunks {
+    let bytes = text.as_bytes();
+    let mut starts = Vec::new();
+    let mut quoted = false;
+    let mut in_chunk = 0usize;
+    let mut total = 0usize;
+    let mut header_done = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => {
+                if !header_done {
+                    header_done = true;
+                    starts.push(i + 1);
+                } else {
+                    total += 1;
+                    in_chunk += 1;
+                    if in_chunk == rows.max(1) && i + 1 < bytes.len() {
+                        starts.push(i + 1);
+                        in_chunk = 0;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    match starts.last() {
+        None => starts.push(bytes.len()),
+        // A last row without a line break.
+        Some(_) if !text.ends_with('\n') => total += 1,
+        Some(_) => {}
+    }
+    Chunks {
+        starts,
+        rows: total,
+    }
+}

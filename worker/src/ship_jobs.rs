@@ -1,0 +1,86 @@
+//! Shipping jobs: batch scoring a file chunk by chunk (the page spreads the chunks over the
+//! pool) and exporting a model as ONNX.
+
+use kiln_engine::artifact::Artifact;
+use kiln_protocol::worker::WorkerEvent;
+
+use crate::convert;
+
+/// A linear model or MLP as ONNX.
+pub fn export_onnx(job_id: u64, artifact: serde_json::Value) -> WorkerEvent {
+    let result = Artifact::from_value(artifact)
+        .map_err(|e| convert::error("artifact", e))
+        .and_then(|a| {
+            let bytes = kiln_engine::onnx::export(&a).map_err(|e| convert::error("export", e))?;
+            Ok((bytes, a.recipe.features))
+        });
+    match result {
+        Ok((bytes, features)) => WorkerEvent::ExportedOnnx {
+            job_id,
+            bytes,
+            features,
+        },
+        Err(error) => WorkerEvent::Failed { job_id, error },
+    }
+}
+
+/// Where a batch-scoring file is cut, and the header its scored copy gets.
+pub fn plan_chunks(
+    job_id: u64,
+    artifact: serde_json::Value,
+    text: &str,
+    delimiter: u8,
+    rows: usize,
+) -> WorkerEvent {
+    use kiln_engine::batch;
+    let result = Artifact::from_value(artifact)
+        .map_err(|e| convert::error("artifact", e))
+        .and_then(|a| {
+            let columns = batch::header(text, delimiter).map_err(|e| convert::error("input", e))?;
+            let outputs = batch::output_columns(&a, &columns);
+            let header = batch::header_line(columns.iter().chain(&outputs), delimiter)
+                .map_err(|e| convert::error("input", e))?;
+            Ok((columns, header))
+        });
+    match result {
+        Ok((columns, header)) => {
+            let chunks = batch::chunk_starts(text, rows);
+            WorkerEvent::ChunksPlanned {
+                job_id,
+                columns,
+                header,
+                starts: chunks.starts,
+                rows: chunks.rows,
+            }
+        }
+        Err(error) => WorkerEvent::Failed { job_id, error },
+    }
+}
+
+/// One chunk of a batch-scoring file (the page cuts the file and spreads its chunks over the
+/// pool's workers).
+pub fn score_chunk(
+    job_id: u64,
+    artifact: serde_json::Value,
+    columns: &[String],
+    delimiter: u8,
+    chunk: &str,
+    first_row: usize,
+) -> WorkerEvent {
+    let result = Artifact::from_value(artifact)
+        .map_err(|e| convert::error("artifact", e))
+        .and_then(|a| {
+            kiln_engine::batch::score_chunk(&a, columns, chunk, delimiter, first_row)
+                .map_err(|e| convert::error("input", e))
+        });
+    match result {
+        Ok(s) => WorkerEvent::ScoredChunk {
+            job_id,
+            csv: s.csv,
+            rows: s.rows,
+            failed: s.failed,
+            errors: s.errors,
+        },
+        Err(error) => WorkerEvent::Failed { job_id, error },
+    }
+}
