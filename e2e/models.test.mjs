@@ -357,6 +357,8 @@ test("a project with 1,000 runs pages 50 at a time and sorts", async () => {
   // From another document, so the studio starts afresh and reads the fragment.
   await page.goto("about:blank");
   await page.goto(`${kiln.url}/#${fragment}`);
+  // A link made before links carried a checksum still opens, read-only until copied.
+  await page.click(byTestId("make-copy"));
   await page.waitForSelector(`${byTestId("project-title")}:has-text("Thousand runs")`);
   // A search trial kept no model: a note instead of the prediction form.
   await page.waitForSelector(byTestId("trial-note"));

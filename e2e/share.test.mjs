@@ -86,6 +86,8 @@ test("a project too big for a link is offered a sync-service link, which opens r
   let x = 12345;
   const next = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648).toFixed(6);
   for (let i = 0; i < 6000; i++) lines.push([next(), next(), next(), next(), Number(next()) > 0.5 ? "yes" : "no"].join(","));
+  await page.goto(kiln.url);
+  await page.click(byTestId("nav-data"));
   await page.fill(byTestId("project-name"), "Noise");
   await page.click(byTestId("create-project"));
   await page.setInputFiles(byTestId("file-input"), { name: "noise.csv", mimeType: "text/csv", buffer: Buffer.from(lines.join("\n")) });
