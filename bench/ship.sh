@@ -3,13 +3,16 @@
 # model) next to onnxruntime-web's, time to first prediction of <kiln-predict> after the model
 # has arrived, and batch scoring in the studio against `kiln predict` natively and
 # scikit-learn's HistGradientBoostingClassifier.predict_proba (pandas reading the same CSV).
-# Needs dist/ (scripts/build-web.sh) and a kiln binary (KILN_BIN); installs pinned
-# scikit-learn and pandas into .bench-venv.
+# Needs dist/ (scripts/build-web.sh); builds `kiln` in release (KILN_BIN overrides it) and
+# installs pinned scikit-learn and pandas into .bench-venv.
 # Usage: bash bench/ship.sh [ROWS_TO_SCORE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-KILN_BIN="${KILN_BIN:-$KILN_TARGET_DIR/debug/kiln}"
+if [ -z "${KILN_BIN:-}" ]; then
+  cargo build --release -p kiln-cli
+  KILN_BIN="$KILN_TARGET_DIR/release/kiln"
+fi
 ROWS="${1:-200000}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

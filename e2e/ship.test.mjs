@@ -97,6 +97,16 @@ async function recordEvents(visitor) {
   });
 }
 
+/** Registers the studio's latest run as version 1 of `name` and returns its model file's text. */
+async function registerAndDownload(page, name) {
+  await page.click(byTestId("nav-deploy"));
+  await page.fill(byTestId("model-name"), name);
+  await page.click(byTestId("register-button"));
+  await page.waitForSelector(`${byTestId("registered-version")}:has-text("${name} v1")`);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click(byTestId("download-model"))]);
+  return readFileSync(await download.path(), "utf8");
+}
+
 const events = (p, type) => p.evaluate((t) => window.__events.filter((e) => e.type === t).map((e) => e.detail), type);
 
 before(async () => {
@@ -328,12 +338,7 @@ test("the studio scores a million-row file in its worker pool with progress, the
     await page.goto(kiln.url);
     await createIrisProject(page, "Batch");
     await train(page, { model: "gbdt" });
-    await page.click(byTestId("nav-deploy"));
-    await page.fill(byTestId("model-name"), "iris-gbdt");
-    await page.click(byTestId("register-button"));
-    await page.waitForSelector(`${byTestId("registered-version")}:has-text("iris-gbdt v1")`);
-    const [modelDownload] = await Promise.all([page.waitForEvent("download"), page.click(byTestId("download-model"))]);
-    const model = readFileSync(await modelDownload.path(), "utf8");
+    const model = await registerAndDownload(page, "iris-gbdt");
     // Gradient boosting has no ONNX export here: the button is only offered for linear models and MLPs.
     assert.equal(await page.locator(byTestId("export-onnx")).count(), 0);
 
@@ -408,13 +413,8 @@ test("the studio exports a registered logistic model as ONNX that onnxruntime sc
     await page.goto(kiln.url);
     await createIrisProject(page, "Export");
     await train(page, { model: "linear" });
-    await page.click(byTestId("nav-deploy"));
-    await page.fill(byTestId("model-name"), "iris-onnx");
-    await page.click(byTestId("register-button"));
-    await page.waitForSelector(`${byTestId("registered-version")}:has-text("iris-onnx v1")`);
-    const [modelDownload] = await Promise.all([page.waitForEvent("download"), page.click(byTestId("download-model"))]);
     const modelFile = join(dir, "export.kiln.json");
-    writeFileSync(modelFile, readFileSync(await modelDownload.path(), "utf8"));
+    writeFileSync(modelFile, await registerAndDownload(page, "iris-onnx"));
     const [onnxDownload] = await Promise.all([page.waitForEvent("download"), page.click(byTestId("export-onnx"))]);
     assert.equal(onnxDownload.suggestedFilename(), "iris-onnx-v1.onnx");
     assert.match(await page.textContent(byTestId("notice-banner")), /takes the recipe's 4 features in this order: sepal_length, sepal_width, petal_length, petal_width/);

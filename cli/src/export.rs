@@ -2,14 +2,13 @@
 //! write the prepared feature vector of every row of a data file, which is what the ONNX
 //! graph takes as its input `features`.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 use kiln_engine::onnx;
 
-use crate::predict::{cell, input_columns, load, read_rows};
+use crate::predict::{cell, csv_out, input_columns, load, read_rows};
 
 #[derive(Args)]
 pub struct ExportArgs {
@@ -68,14 +67,7 @@ pub fn features(args: &FeaturesArgs) -> anyhow::Result<()> {
         );
     }
     let frame = read_rows(&artifact, &args.data)?;
-    let sink: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(sink));
+    let mut writer = csv_out(args.out.as_deref())?;
     writer.write_record(&artifact.recipe.features)?;
     let columns = input_columns(&artifact, &frame);
     for row in 0..frame.rows {

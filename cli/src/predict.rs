@@ -9,7 +9,6 @@ use anyhow::Context;
 use clap::Args;
 use kiln_engine::artifact::{Artifact, format_value};
 use kiln_engine::data::{Column, Frame, ParseOptions, parse};
-use kiln_engine::model::FittedModel;
 use kiln_engine::train::Task;
 
 #[derive(Args)]
@@ -28,33 +27,13 @@ pub struct PredictArgs {
     out: Option<PathBuf>,
 }
 
-fn header(artifact: &Artifact) -> Vec<String> {
-    match (&artifact.task, &artifact.model) {
-        (Task::Classification, _) => std::iter::once("prediction".to_string())
-            .chain(artifact.classes.iter().map(|c| format!("probability_{c}")))
-            .collect(),
-        (Task::Regression, _) => vec!["prediction".into()],
-        (Task::Clustering, FittedModel::Pca(p)) => {
-            (1..=p.n_components()).map(|i| format!("pc{i}")).collect()
-        }
-        (Task::Clustering, _) => vec!["cluster".into()],
-    }
-}
-
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let artifact = load(&args.model)?;
-    let sink: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(sink));
+    let mut writer = csv_out(args.out.as_deref())?;
     match (&artifact.image, &args.images, &args.data) {
         (Some(shape), Some(path), _) => {
             let mut head = vec!["file".to_string()];
-            head.extend(header(&artifact));
+            head.extend(kiln_engine::batch::prediction_columns(&artifact));
             writer.write_record(head)?;
             for (file, p) in crate::images::predict(&artifact, *shape, path)? {
                 let mut record = vec![file, p.label];
@@ -80,7 +59,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         .as_ref()
         .context("give the rows to score with --data FILE")?;
     let frame = read_rows(&artifact, data)?;
-    writer.write_record(header(&artifact))?;
+    writer.write_record(kiln_engine::batch::prediction_columns(&artifact))?;
     let columns = input_columns(&artifact, &frame);
     for row in 0..frame.rows {
         // Data rows are numbered from 1, after the header line.
@@ -161,4 +140,18 @@ pub fn cell(
     let position = artifact.recipe.inputs.iter().position(|i| i.name == name)?;
     let text = columns.get(position).copied().flatten()?.cell_text(row);
     (!text.is_empty()).then_some(text)
+}
+
+/// A CSV writer to `out`, or to standard output.
+pub fn csv_out(
+    out: Option<&Path>,
+) -> anyhow::Result<csv::Writer<std::io::BufWriter<Box<dyn Write>>>> {
+    let sink: Box<dyn Write> = match out {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    Ok(csv::Writer::from_writer(std::io::BufWriter::new(sink)))
 }

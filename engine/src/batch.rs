@@ -23,11 +23,10 @@ pub struct Scored {
     pub errors: Vec<String>,
 }
 
-/// The output columns: the prediction, then each class's probability (classifiers), the
-/// cluster (k-means) or the component scores (PCA); and a last column with the reason a row
-/// could not be scored. A name the input already uses gets a `kiln_` prefix.
-pub fn output_columns(artifact: &Artifact, input: &[String]) -> Vec<String> {
-    let names: Vec<String> = match (&artifact.task, &artifact.model) {
+/// The columns a model's outputs fill: the prediction, then each class's probability
+/// (classifiers), the cluster (k-means) or the component scores (PCA).
+pub fn prediction_columns(artifact: &Artifact) -> Vec<String> {
+    match (&artifact.task, &artifact.model) {
         (Task::Classification, _) => std::iter::once("prediction".to_string())
             .chain(artifact.classes.iter().map(|c| format!("probability_{c}")))
             .collect(),
@@ -36,8 +35,13 @@ pub fn output_columns(artifact: &Artifact, input: &[String]) -> Vec<String> {
             (1..=p.n_components()).map(|i| format!("pc{i}")).collect()
         }
         (Task::Clustering, _) => vec!["cluster".into()],
-    };
-    names
+    }
+}
+
+/// The columns batch scoring appends: [`prediction_columns`], then the reason a row could not
+/// be scored. A name the input already uses gets a `kiln_` prefix.
+pub fn output_columns(artifact: &Artifact, input: &[String]) -> Vec<String> {
+    prediction_columns(artifact)
         .into_iter()
         .chain(std::iter::once("prediction_error".to_string()))
         .map(|n| {

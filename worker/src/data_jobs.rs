@@ -129,9 +129,7 @@ pub fn redact(
     if !found {
         return failed(format!("there is no column \"{column}\""));
     }
-    let stem = file_name
-        .rsplit_once('.')
-        .map_or(file_name, |(stem, _)| stem);
+    let stem = stem(file_name);
     match rewrite_csv(&raw) {
         Ok(text) => WorkerEvent::Redacted {
             job_id,
@@ -169,9 +167,7 @@ pub fn sample(
     order.truncate(rows);
     order.sort_unstable();
     raw.keep_rows(&order);
-    let stem = file_name
-        .rsplit_once('.')
-        .map_or(file_name, |(stem, _)| stem);
+    let stem = stem(file_name);
     let name = format!("{stem}-sample.csv");
     let text = match rewrite_csv(&raw) {
         Ok(text) => text,
@@ -186,4 +182,11 @@ pub fn sample(
         },
         other => other,
     }
+}
+
+/// A file name without its extension.
+fn stem(file_name: &str) -> &str {
+    file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(stem, _)| stem)
 }

@@ -74,10 +74,7 @@ pub fn BatchScoring() -> impl IntoView {
         let Some(project) = studio.project_untracked() else {
             return;
         };
-        let run_id = chosen
-            .get_untracked()
-            .or_else(|| options().first().map(|(id, _)| id.clone()));
-        let Some(run) = project.runs.iter().find(|r| Some(&r.id) == run_id.as_ref()) else {
+        let Some(run) = super::monitor::chosen_run(&project, chosen.get_untracked()) else {
             return studio.fail("Train or register a model first, then score a file with it.");
         };
         let name = file.name();

@@ -4,7 +4,7 @@
 //! worker against the reference the model keeps, so the training rows are not needed.
 
 use kiln_protocol::monitor::{DriftReport, DriftSettings, FeatureDrift};
-use kiln_protocol::project::Project;
+use kiln_protocol::project::{Project, RunRecord};
 use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -41,6 +41,12 @@ pub(crate) fn choices(project: &Project) -> Vec<(String, String)> {
     out
 }
 
+/// The run `chosen` names in a model select built from [`choices`], or the first choice.
+pub(crate) fn chosen_run(project: &Project, chosen: Option<String>) -> Option<&RunRecord> {
+    let run_id = chosen.or_else(|| choices(project).first().map(|(id, _)| id.clone()))?;
+    project.runs.iter().find(|r| r.id == run_id)
+}
+
 #[component]
 pub fn MonitorPage() -> impl IntoView {
     let studio = use_studio();
@@ -59,10 +65,7 @@ pub fn MonitorPage() -> impl IntoView {
         let Some(project) = studio.project_untracked() else {
             return;
         };
-        let run_id = chosen
-            .get_untracked()
-            .or_else(|| choices(&project).first().map(|(id, _)| id.clone()));
-        let Some(run) = project.runs.iter().find(|r| Some(&r.id) == run_id.as_ref()) else {
+        let Some(run) = chosen_run(&project, chosen.get_untracked()) else {
             return studio.fail("Train or register a model first, then check new data against it.");
         };
         let settings = DriftSettings {
