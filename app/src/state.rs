@@ -149,6 +149,10 @@ pub struct Studio {
     pub pushing: RwSignal<bool>,
     /// The Explain page's explanations of this session, by run and project data.
     pub explained: RwSignal<Vec<Explained>>,
+    /// Batch scoring's progress (rows scored, rows in all) and last result, kept while the
+    /// person moves between pages (the scoring goes on meanwhile).
+    pub batch_progress: RwSignal<Option<(usize, usize)>>,
+    pub batch_finished: RwSignal<Option<crate::pages::batch::Finished>>,
 }
 
 impl Studio {
@@ -173,6 +177,8 @@ impl Studio {
             conflicts: RwSignal::new(Vec::new()),
             shared: RwSignal::new(None),
             pushing: RwSignal::new(false),
+            batch_progress: RwSignal::new(None),
+            batch_finished: RwSignal::new(None),
         }
     }
 

@@ -19,8 +19,9 @@ const CHUNK_ROWS: usize = 20_000;
 /// Reasons shown for rows that could not be scored (the file has them all).
 const ERRORS_SHOWN: usize = 5;
 
+/// A scored file ready to download.
 #[derive(Clone, PartialEq)]
-struct Finished {
+pub struct Finished {
     url: String,
     file_name: String,
     rows: usize,
@@ -41,7 +42,8 @@ struct Job {
     done_chunks: usize,
     rows: usize,
     failed: usize,
-    errors: Vec<String>,
+    /// Each chunk's first reasons, by the chunk's first row (chunks finish in any order).
+    errors: Vec<(usize, Vec<String>)>,
     stopped: bool,
 }
 
@@ -58,8 +60,8 @@ pub fn BatchScoring() -> impl IntoView {
     let chosen = RwSignal::new(None::<String>);
     let signals = Signals {
         studio,
-        progress: RwSignal::new(None),
-        finished: RwSignal::new(None),
+        progress: studio.batch_progress,
+        finished: studio.batch_finished,
     };
     let options = move || {
         studio
@@ -281,8 +283,9 @@ fn dispatch(
                         j.done_chunks += 1;
                         j.rows += rows;
                         j.failed += failed;
-                        let room = ERRORS_SHOWN.saturating_sub(j.errors.len());
-                        j.errors.extend(errors.into_iter().take(room));
+                        if !errors.is_empty() {
+                            j.errors.push((first_row, errors));
+                        }
                         signals.progress.set(Some((j.rows, total)));
                         j.done_chunks == j.starts.len()
                     }
@@ -307,9 +310,16 @@ fn dispatch(
 }
 
 fn finish(signals: Signals, job: &Rc<RefCell<Option<Job>>>, name: &str, started: f64) {
-    let Some(j) = job.borrow_mut().take() else {
+    let Some(mut j) = job.borrow_mut().take() else {
         return;
     };
+    j.errors.sort_by_key(|(first_row, _)| *first_row);
+    let errors: Vec<String> = j
+        .errors
+        .into_iter()
+        .flat_map(|(_, reasons)| reasons)
+        .take(ERRORS_SHOWN)
+        .collect();
     signals.progress.set(None);
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/csv;charset=utf-8");
@@ -321,7 +331,7 @@ fn finish(signals: Signals, job: &Rc<RefCell<Option<Job>>>, name: &str, started:
             file_name: name.to_string(),
             rows: j.rows,
             failed: j.failed,
-            errors: j.errors,
+            errors,
             seconds: (js_sys::Date::now() - started) / 1000.0,
         })),
         Err(e) => signals
