@@ -183,6 +183,11 @@ test("sign up, push the project and model, then log in and pull them in a fresh 
   await page.click(byTestId("nav-deploy"));
   state.snippet = await page.inputValue(byTestId("embed-snippet"));
   assert.match(state.snippet, /<script src="http:\/\/127\.0\.0\.1:\d+\/embed\.js"><\/script>/);
+  // The version in production is embedded through the production stage, so promotions reach
+  // every page; the fixed version's address is offered to pin it instead.
+  assert.match(state.snippet, /model="http:\/\/127\.0\.0\.1:\d+\/api\/public\/models\/ada\/iris-classifier\/production"/);
+  assert.match(await page.textContent(byTestId("embed-pinned")), /^http:\/\/127\.0\.0\.1:\d+\/api\/public\/models\/[0-9a-f]{32}$/);
+  assert.match(await page.inputValue(byTestId("embed-iframe")), /\/embed\.html\?model=http%3A%2F%2F127\.0\.0\.1%3A\d+%2Fapi%2Fpublic%2Fmodels%2Fada%2Firis-classifier%2Fproduction"/);
 
   const other = await freshProfile();
   try {

@@ -86,11 +86,10 @@ fn is_public_model_path(path: &str) -> bool {
         .is_some_and(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// The three ways to use the public model at `path` from another site: the element, the
+/// The three ways to use the public model at `url` from another site: the element, the
 /// iframe, and the JS API.
-fn snippets(origin: &str, path: &str) -> [String; 3] {
-    let url = format!("{origin}{path}");
-    let query = js_sys::encode_uri_component(&url)
+fn snippets(origin: &str, url: &str) -> [String; 3] {
+    let query = js_sys::encode_uri_component(url)
         .as_string()
         .unwrap_or_default();
     [
@@ -270,6 +269,7 @@ fn Registry() -> impl IntoView {
     let studio = use_studio();
     move || {
         let project = studio.project()?;
+        let username = studio.session.get().map(|s| s.username);
         let models = project.registry.iter().map(|m| {
             let name = m.name.clone();
             let public = m.public;
@@ -294,8 +294,18 @@ fn Registry() -> impl IntoView {
                     .map(|r| (r.artifact.clone(), format!("{model}-v{}.onnx", v.version)));
                 // The path comes from a project document (maybe from a link): only a real public
                 // model path goes into a snippet someone will paste into their site.
-                let embed = v.public_path.as_ref().filter(|p| public && is_public_model_path(p)).map(|path| snippets(&origin(), path));
                 let in_production = m.production == Some(v.version);
+                // The production version's snippet names the production stage (when the
+                // account is known), so a promotion reaches every page that embeds it; other
+                // versions' snippets pin that version.
+                let follows = in_production.then_some(username.as_ref()).flatten().map(|user| {
+                    let part = |s: &str| js_sys::encode_uri_component(s).as_string().unwrap_or_default();
+                    format!("{}/api/public/models/{}/{}/production", origin(), part(user), part(model))
+                });
+                let embed = v.public_path.as_ref().filter(|p| public && is_public_model_path(p)).map(|path| {
+                    let pinned = format!("{}{path}", origin());
+                    (snippets(&origin(), follows.as_deref().unwrap_or(&pinned)), follows.is_some().then_some(pinned))
+                });
                 view! {
                     <li data-testid="registered-version" data-version=v.version data-production=in_production.to_string()>
                         <strong>{format!("{model} v{}", v.version)}</strong>
@@ -307,9 +317,15 @@ fn Registry() -> impl IntoView {
                             " " <button class="link" data-testid="export-onnx" on:click=move |_| export_onnx(studio, artifact.clone(), name.clone())>"Export ONNX"</button>
                         })}
                         {match embed {
-                            Some([element, frame, api]) => view! {
+                            Some(([element, frame, api], pinned)) => view! {
                                 <div>
                                     <p>"Embed it in any page (the form predicts in the visitor's browser; attributes: theme, fields, labels, explain):"</p>
+                                    {pinned.map(|url| view! {
+                                        <p class="hint" data-testid="embed-follows">
+                                            "These follow production: promoting another version updates every page that embeds them. To pin this version instead, use "
+                                            <code data-testid="embed-pinned">{url}</code>"."
+                                        </p>
+                                    })}
                                     <textarea readonly rows="3" class="wide" data-testid="embed-snippet">{element}</textarea>
                                     <p>"Or, where the page may not load scripts, as an iframe:"</p>
                                     <textarea readonly rows="2" class="wide" data-testid="embed-iframe">{frame}</textarea>
