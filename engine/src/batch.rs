@@ -118,38 +118,36 @@ pub fn score_chunk(
         .has_headers(false)
         .flexible(true)
         .from_reader(chunk.as_bytes());
+    let mut records = Vec::new();
+    for record in reader.records() {
+        let row = first_row + records.len();
+        records.push(
+            record.map_err(|e| format!("row {row}: the file cannot be read from here: {e}"))?,
+        );
+    }
+    // All the chunk's rows through the recipe at once, then the model row by row.
+    let (x, errors) = artifact.recipe.transform_texts(records.len(), |r, i| {
+        positions[i].and_then(|p| records[r].get(p))
+    });
+    let width = artifact.recipe.width();
     let mut writer = csv::WriterBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .from_writer(Vec::with_capacity(chunk.len() + chunk.len() / 2));
     let mut scored = Scored {
         csv: String::new(),
-        rows: 0,
+        rows: records.len(),
         failed: 0,
         errors: Vec::new(),
     };
-    let mut record = csv::StringRecord::new();
     let mut out: Vec<String> = Vec::with_capacity(columns.len() + outputs);
-    loop {
-        let row = first_row + scored.rows;
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                return Err(format!("row {row}: the file cannot be read from here: {e}"));
-            }
-        }
-        scored.rows += 1;
+    for (r, (record, error)) in records.iter().zip(errors).enumerate() {
+        let row = first_row + r;
         out.clear();
         out.extend(record.iter().map(str::to_string));
-        let cell = |name: &str| {
-            let index = artifact.recipe.inputs.iter().position(|i| i.name == name)?;
-            positions[index]
-                .and_then(|p| record.get(p))
-                .map(str::to_string)
-        };
-        match artifact.predict(cell) {
-            Ok(p) => {
+        match error {
+            None => {
+                let p = artifact.predict_prepared(&x[r * width..(r + 1) * width]);
                 match (&artifact.task, p.components.is_empty()) {
                     (Task::Clustering, false) => {
                         out.extend(p.components.iter().map(|v| format_value(*v)));
@@ -161,7 +159,7 @@ pub fn score_chunk(
                 }
                 out.push(String::new());
             }
-            Err(e) => {
+            Some(e) => {
                 scored.failed += 1;
                 if scored.errors.len() < ERRORS_KEPT {
                     scored.errors.push(format!("row {row}: {e}"));

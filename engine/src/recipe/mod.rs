@@ -209,25 +209,51 @@ impl FittedRecipe {
         &self,
         cell: impl Fn(&str) -> Option<String>,
     ) -> Result<Vec<f64>, PrepError> {
+        let cells: Vec<Option<String>> = self.inputs.iter().map(|i| cell(&i.name)).collect();
+        let (x, mut errors) = self.transform_texts(1, |_, i| cells[i].as_deref());
+        match errors.pop().flatten() {
+            Some(e) => Err(e),
+            None => Ok(x),
+        }
+    }
+
+    /// Transforms `rows` rows at once, each as [`FittedRecipe::transform_text`] would: `cell(row,
+    /// input)` is the raw text of the recipe's `input`-th input in `row`. Returns the row-major
+    /// matrix and, per row, the first cell that could not be read (that row's values are then
+    /// not to be used). One pass of the steps over all the rows, so a large batch costs no
+    /// per-row tables.
+    pub fn transform_texts<'a>(
+        &self,
+        rows: usize,
+        cell: impl Fn(usize, usize) -> Option<&'a str>,
+    ) -> (Vec<f64>, Vec<Option<PrepError>>) {
+        let mut errors: Vec<Option<PrepError>> = (0..rows).map(|_| None).collect();
         let mut table = Vec::with_capacity(self.inputs.len());
-        for input in &self.inputs {
-            let raw = cell(&input.name).filter(|v| !is_missing(v));
+        for (i, input) in self.inputs.iter().enumerate() {
+            let raw = |r: usize| cell(r, i).filter(|v| !is_missing(v));
             let data = if input.kind.is_numeric() {
-                let value = match raw {
-                    None => None,
-                    Some(text) => Some(
-                        parse_cell(input.kind, &text, input.date_format.as_deref()).ok_or(
-                            PrepError::NotNumeric {
+                let format = input.date_format.as_deref();
+                let values = (0..rows)
+                    .map(|r| {
+                        let text = raw(r)?;
+                        let value = parse_cell(input.kind, text, format);
+                        if value.is_none() && errors[r].is_none() {
+                            errors[r] = Some(PrepError::NotNumeric {
                                 column: input.name.clone(),
-                                value: text.clone(),
+                                value: text.to_string(),
                                 expected: expected(input.kind),
-                            },
-                        )?,
-                    ),
-                };
-                ColumnData::Numeric(vec![value])
+                            });
+                        }
+                        value
+                    })
+                    .collect();
+                ColumnData::Numeric(values)
             } else {
-                ColumnData::Categorical(vec![raw.map(|t| t.trim().to_string())])
+                ColumnData::Categorical(
+                    (0..rows)
+                        .map(|r| raw(r).map(|t| t.trim().to_string()))
+                        .collect(),
+                )
             };
             let mut c = Column::new(input.name.clone(), input.kind, data);
             c.date_format.clone_from(&input.date_format);
@@ -236,7 +262,7 @@ impl FittedRecipe {
         for step in &self.steps {
             steps::apply(step, &mut table);
         }
-        Ok(self.assemble(&table, 1))
+        (self.assemble(&table, rows), errors)
     }
 }
 
