@@ -64,7 +64,6 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let frame = read_rows(&artifact, data)?;
     writer.write_record(kiln_engine::batch::prediction_columns(&artifact))?;
     let columns = input_columns(&artifact, &frame);
-    let width = artifact.recipe.width();
     // Blocks of rows through the recipe at once (one pass of its steps per block).
     for start in (0..frame.rows).step_by(BLOCK_ROWS) {
         let end = (start + BLOCK_ROWS).min(frame.rows);
@@ -83,7 +82,8 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         let (x, errors) = artifact
             .recipe
             .transform_texts(end - start, |r, i| texts[r * inputs + i].as_deref());
-        for (r, error) in errors.into_iter().enumerate() {
+        let predictions = artifact.predict_prepared_rows(&x, end - start);
+        for (r, (error, prediction)) in errors.into_iter().zip(predictions).enumerate() {
             if let Some(e) = error {
                 // Data rows are numbered from 1, after the header line.
                 return Err(anyhow::Error::new(e).context(format!(
@@ -92,7 +92,6 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
                     start + r + 1
                 )));
             }
-            let prediction = artifact.predict_prepared(&x[r * width..(r + 1) * width]);
             let mut record = Vec::new();
             match artifact.task {
                 Task::Clustering if !prediction.components.is_empty() => {

@@ -225,7 +225,20 @@ impl Artifact {
 
     /// Scores one row already transformed by the recipe.
     pub fn predict_prepared(&self, x: &[f64]) -> Prediction {
-        let out = self.model.output(x);
+        self.prediction(self.model.output(x))
+    }
+
+    /// [`Artifact::predict_prepared`] of each of `rows` prepared rows laid end to end in `x`.
+    pub fn predict_prepared_rows(&self, x: &[f64], rows: usize) -> Vec<Prediction> {
+        self.model
+            .output_rows(x, rows)
+            .into_iter()
+            .map(|out| self.prediction(out))
+            .collect()
+    }
+
+    /// A prediction from the model's outputs for one row.
+    fn prediction(&self, out: Vec<f64>) -> Prediction {
         let plain = |label: String, value: Option<f64>| Prediction {
             label,
             value,

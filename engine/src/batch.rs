@@ -3,6 +3,8 @@
 //! by the model's recipe (as in training), not inferred again per chunk, so a chunk whose
 //! column happens to be empty or numeric-looking scores exactly like the whole file would.
 
+use std::fmt::Write as _;
+
 use crate::artifact::{Artifact, format_value};
 use crate::model::FittedModel;
 use crate::train::Task;
@@ -125,11 +127,12 @@ pub fn score_chunk(
             record.map_err(|e| format!("row {row}: the file cannot be read from here: {e}"))?,
         );
     }
-    // All the chunk's rows through the recipe at once, then the model row by row.
+    // All the chunk's rows through the recipe, then the model, at once (rows that could not
+    // be prepared are scored too, and their outputs left out).
     let (x, errors) = artifact.recipe.transform_texts(records.len(), |r, i| {
         positions[i].and_then(|p| records[r].get(p))
     });
-    let width = artifact.recipe.width();
+    let predictions = artifact.predict_prepared_rows(&x, records.len());
     let mut writer = csv::WriterBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -140,37 +143,49 @@ pub fn score_chunk(
         failed: 0,
         errors: Vec::new(),
     };
-    let mut out: Vec<String> = Vec::with_capacity(columns.len() + outputs);
-    for (r, (record, error)) in records.iter().zip(errors).enumerate() {
+    // Fields go to the writer one at a time (no row of owned strings per record).
+    let mut number = String::new();
+    for (r, ((record, error), p)) in records.iter().zip(errors).zip(&predictions).enumerate() {
         let row = first_row + r;
-        out.clear();
-        out.extend(record.iter().map(str::to_string));
-        match error {
-            None => {
-                let p = artifact.predict_prepared(&x[r * width..(r + 1) * width]);
-                match (&artifact.task, p.components.is_empty()) {
-                    (Task::Clustering, false) => {
-                        out.extend(p.components.iter().map(|v| format_value(*v)));
-                    }
-                    _ => {
-                        out.push(p.label);
-                        out.extend(p.probabilities.iter().map(|(_, v)| format!("{v:.6}")));
-                    }
-                }
-                out.push(String::new());
+        let written = (|| -> csv::Result<()> {
+            for field in record.iter() {
+                writer.write_field(field)?;
             }
-            Some(e) => {
-                scored.failed += 1;
-                if scored.errors.len() < ERRORS_KEPT {
-                    scored.errors.push(format!("row {row}: {e}"));
+            match &error {
+                None => {
+                    match (&artifact.task, p.components.is_empty()) {
+                        (Task::Clustering, false) => {
+                            for v in &p.components {
+                                writer.write_field(format_value(*v))?;
+                            }
+                        }
+                        _ => {
+                            writer.write_field(&p.label)?;
+                            for (_, v) in &p.probabilities {
+                                number.clear();
+                                let _ = write!(number, "{v:.6}");
+                                writer.write_field(&number)?;
+                            }
+                        }
+                    }
+                    writer.write_field("")?;
                 }
-                out.extend(std::iter::repeat_n(String::new(), outputs - 1));
-                out.push(e.to_string());
+                Some(e) => {
+                    for _ in 1..outputs {
+                        writer.write_field("")?;
+                    }
+                    writer.write_field(e.to_string())?;
+                }
+            }
+            writer.write_record(std::iter::empty::<&[u8]>())
+        })();
+        written.map_err(|e| format!("row {row}: {e}"))?;
+        if let Some(e) = error {
+            scored.failed += 1;
+            if scored.errors.len() < ERRORS_KEPT {
+                scored.errors.push(format!("row {row}: {e}"));
             }
         }
-        writer
-            .write_record(&out)
-            .map_err(|e| format!("row {row}: {e}"))?;
     }
     let bytes = writer.into_inner().map_err(|e| e.to_string())?;
     scored.csv = String::from_utf8(bytes).map_err(|e| e.to_string())?;

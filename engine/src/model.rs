@@ -95,6 +95,22 @@ impl FittedModel {
         }
     }
 
+    /// [`FittedModel::output`] of each of `rows` rows laid end to end in `x`; boosted trees
+    /// score the rows together (see `Gbdt::predict_batch`).
+    pub fn output_rows(&self, x: &[f64], rows: usize) -> Vec<Vec<f64>> {
+        let width = x.len().checked_div(rows).unwrap_or(0);
+        match self {
+            FittedModel::Gbdt(m) if width > 0 => m
+                .predict_batch(&crate::models::Matrix::new(x, width))
+                .chunks(m.outputs())
+                .map(<[f64]>::to_vec)
+                .collect(),
+            _ => (0..rows)
+                .map(|r| self.output(&x[r * width..(r + 1) * width]))
+                .collect(),
+        }
+    }
+
     /// Checks a decoded model against the recipe's width and the expected number of outputs,
     /// so that [`FittedModel::output`] cannot fail on it.
     pub fn check(&self, width: usize, outputs: usize) -> Result<(), String> {

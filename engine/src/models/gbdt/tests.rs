@@ -175,6 +175,39 @@ fn multiclass_grows_one_tree_per_class() {
 }
 
 #[test]
+fn batch_prediction_equals_one_row_at_a_time() {
+    // Three classes, missing values in training and scoring, and a row count that fills
+    // neither a block nor the lanes, so the walk's every path is compared to `predict`.
+    let u = uniform(6, 3001 * 3);
+    let mut x = u.clone();
+    for (i, v) in x.iter_mut().enumerate() {
+        if i % 7 == 0 {
+            *v = f64::NAN;
+        }
+    }
+    let y: Vec<usize> = u.chunks_exact(3).map(|r| (r[0] * 3.0) as usize).collect();
+    let target = Target::Classes {
+        y: &y,
+        n_classes: 3,
+    };
+    let p = GbdtParams {
+        max_iter: 15,
+        ..no_early()
+    };
+    let model = fit(&Matrix::new(&x, 3), &target, &p, 0, &mut go).unwrap();
+    assert!(model.trees.iter().any(|t| t.depth() >= 4));
+    let batch = model.predict_batch(&Matrix::new(&x, 3));
+    let single: Vec<f64> = x.chunks_exact(3).flat_map(|r| model.predict(r)).collect();
+    assert_eq!(batch.len(), 3001 * 3);
+    assert!(
+        batch
+            .iter()
+            .zip(&single)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
+}
+
+#[test]
 fn missing_values_take_the_better_side() {
     // The target is 1 exactly where feature 0 is missing; feature 1 is noise.
     let u = uniform(5, 2000 * 2);
