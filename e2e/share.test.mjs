@@ -43,7 +43,15 @@ test("a link with a data sample opens read-only in a fresh profile and becomes t
     assert.match(await other.page.textContent("#shared-heading"), /Shared iris/);
     assert.match(await other.page.textContent(byTestId("shared-view")), /iris-sample\.csv \(40 rows\)/);
     assert.equal(await other.page.locator(byTestId("shared-run")).count(), 1);
-    // Nothing is saved until the visitor asks: a reload shows no project.
+    // Nothing is saved until the visitor asks: a reload (the fragment is gone by then) shows
+    // no project.
+    await other.page.reload();
+    await other.page.waitForSelector(byTestId("project-name"));
+    assert.equal(await other.page.locator(byTestId("shared-view")).count(), 0);
+    assert.doesNotMatch(await other.page.textContent("body"), /Shared iris/);
+    await other.page.goto("about:blank");
+    await other.page.goto(link);
+    await other.page.waitForSelector(byTestId("shared-view"));
     await other.page.click(byTestId("make-copy"));
     await other.page.waitForSelector(`${byTestId("project-title")}:has-text("Shared iris")`);
     await other.page.click(byTestId("nav-data"));

@@ -223,6 +223,12 @@ test("<kiln-predict> works under a strict CSP and a hostile stylesheet on anothe
     assert.equal(model.full, 2);
     const family = await p.evaluate(async () => (await window.Kiln.load("/model.json")).family);
     assert.equal(family, "gbdt");
+    // In one page, loading the same address again costs a 304 and gives the model already
+    // decoded.
+    const asked = model.notModified;
+    assert.equal(await p.evaluate(async () => (await window.Kiln.load("/model.json")) === (await window.Kiln.load("/model.json"))), true);
+    assert.equal(model.full, 2);
+    assert.ok(model.notModified >= asked + 2, `${model.notModified - asked} revalidations`);
   } finally {
     await visitor.close();
     await site.stop();

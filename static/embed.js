@@ -83,15 +83,20 @@
     }
 
     connectedCallback() {
+      this.connected = true;
       this.show();
     }
 
     disconnectedCallback() {
+      this.connected = false;
+      this.ticket = (this.ticket || 0) + 1;
       this.stopCamera();
     }
 
     attributeChangedCallback(name, oldValue, newValue) {
-      if (!this.isConnected || oldValue === newValue) return;
+      // Before the first connection (an element upgraded in place gets one call per
+      // attribute) there is nothing to update: connectedCallback shows the model once.
+      if (!this.connected || oldValue === newValue) return;
       if (name === "model" || !this.model) this.show();
       else this.render(this.model);
     }
@@ -307,17 +312,27 @@
       const start = el("button", { type: "button", className: "camera-button", textContent: "Use the camera", "data-testid": "kiln-camera-start" });
       const snap = el("button", { type: "button", className: "camera-button", textContent: "Classify this frame", hidden: true, "data-testid": "kiln-camera-snap" });
       start.addEventListener("click", async () => {
+        const ticket = this.ticket;
+        start.disabled = true;
+        let stream;
         try {
-          this.stream = await navigator.mediaDevices.getUserMedia({ video: true });
+          stream = await navigator.mediaDevices.getUserMedia({ video: true });
         } catch (e) {
+          start.disabled = false;
           out.replaceChildren(el("p", { className: "error", "data-testid": "kiln-error", textContent: `The camera is not available: ${e.message || e}` }));
           return;
         }
-        video.srcObject = this.stream;
+        // The element may have been removed or re-rendered while the visitor was asked.
+        if (ticket !== this.ticket || !video.isConnected) {
+          stream.getTracks().forEach((t) => t.stop());
+          return;
+        }
+        this.stream = stream;
+        video.srcObject = stream;
         video.hidden = false;
         snap.hidden = false;
         start.hidden = true;
-        await video.play();
+        video.play().catch(() => {});
       });
       snap.addEventListener("click", () => classify(video));
       return el("div", { className: "camera" }, el("label", {}, el("span", { textContent: "Picture" }), file), preview, start, video, snap);

@@ -14,7 +14,8 @@ import init, { Model as Engine } from "./kiln-widget.js";
 /** What went wrong, with `code` a program can act on: `fetch` (the model could not be
  * downloaded; `status` holds the HTTP status when there was one), `model` (not a model Kiln
  * can use), `missing_field` / `mistyped_field` (`field`, and for a mistyped one `value` and
- * `expected`), `not_a_row`, `not_explainable`, `not_an_image`. `row` is the index of the row
+ * `expected`), `not_a_row`, `not_explainable`, `not_an_image`, `engine` (this browser could not
+ * start the engine). `row` is the index of the row
  * at fault when several were given. */
 export class KilnError extends Error {
   constructor(message, details = {}) {
@@ -29,7 +30,11 @@ export class KilnError extends Error {
 
 let compiled;
 function engine() {
-  compiled ??= init({ module_or_path: new URL("kiln-widget_bg.wasm", import.meta.url) });
+  compiled ??= init({ module_or_path: new URL("kiln-widget_bg.wasm", import.meta.url) }).catch((e) => {
+    // A failed start (the network, say) is tried again by the next load, not kept.
+    compiled = undefined;
+    throw e;
+  });
   return compiled;
 }
 
@@ -44,6 +49,8 @@ const loaded = new Map();
 export async function load(url, { signal } = {}) {
   const href = new URL(url, globalThis.document?.baseURI ?? location.href).href;
   const ready = engine();
+  // Awaited below once the model has arrived; a failed fetch must not leave it unobserved.
+  ready.catch(() => {});
   let response;
   try {
     response = await fetch(href, { mode: "cors", cache: "no-cache", signal });

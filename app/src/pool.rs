@@ -28,7 +28,7 @@ struct Slot {
 #[derive(Default)]
 struct Pool {
     slots: Vec<Option<Slot>>,
-    queue: VecDeque<(u64, String)>,
+    queue: VecDeque<(u64, JsValue)>,
     listeners: HashMap<u64, Listener>,
     next_job: u64,
 }
@@ -50,8 +50,7 @@ fn spawn(index: usize) -> Result<Slot, String> {
     let worker =
         Worker::new(WORKER_URL).map_err(|e| format!("cannot start an engine worker: {e:?}"))?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
-        match serde_json::from_str::<WorkerEvent>(&text) {
+        match crate::worker::read_event(&event.data()).1 {
             Ok(WorkerEvent::Ready) => {
                 POOL.with_borrow_mut(|p| {
                     if let Some(Some(slot)) = p.slots.get_mut(index) {
@@ -139,6 +138,23 @@ fn dispatch(event: WorkerEvent, done: bool) {
     }
 }
 
+/// Starts the pool's workers before the jobs they are for: each loads the engine (tens of
+/// megabytes of wasm) while the page is still reading and cutting the work.
+pub fn warm() {
+    POOL.with_borrow_mut(|p| {
+        while p.slots.len() < size() {
+            p.slots.push(None);
+        }
+        for i in 0..p.slots.len() {
+            if p.slots[i].is_none()
+                && let Ok(slot) = spawn(i)
+            {
+                p.slots[i] = Some(slot);
+            }
+        }
+    });
+}
+
 /// Hands queued jobs to idle, ready workers, starting workers up to the pool size.
 fn pump() {
     let wanted = size();
@@ -166,7 +182,7 @@ fn pump() {
                 break;
             };
             slot.job = Some(job_id);
-            let _ = slot.worker.post_message(&JsValue::from_str(&message));
+            let _ = slot.worker.post_message(&message);
         }
     });
     // No worker at all can start: fail what waits rather than leave it queued forever.
@@ -192,7 +208,7 @@ pub fn submit(
         p.next_job += 1;
         job_id
     });
-    match serde_json::to_string(&build(job_id)) {
+    match crate::worker::encode(build(job_id)) {
         Ok(message) => {
             POOL.with_borrow_mut(|p| {
                 p.listeners.insert(job_id, Box::new(listener));

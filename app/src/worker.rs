@@ -16,7 +16,7 @@ type Listener = Box<dyn FnMut(WorkerEvent)>;
 struct Client {
     worker: Option<Worker>,
     ready: bool,
-    queue: Vec<String>,
+    queue: Vec<JsValue>,
     listeners: HashMap<u64, Listener>,
     next_job: u64,
     _on_message: Option<Closure<dyn FnMut(MessageEvent)>>,
@@ -35,12 +35,42 @@ thread_local! {
     });
 }
 
+/// A request as posted to a worker: its JSON, or `[json, text]` when it carries a large text
+/// apart (see `WorkerRequest::text_mut`).
+pub fn encode(mut request: WorkerRequest) -> Result<JsValue, String> {
+    let text = request.text_mut().map(std::mem::take);
+    let json = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+    Ok(match text {
+        Some(text) => {
+            js_sys::Array::of2(&JsValue::from_str(&json), &JsValue::from_str(&text)).into()
+        }
+        None => JsValue::from_str(&json),
+    })
+}
+
+/// A worker's message: the event's JSON, and the event read from it with the large text it
+/// carried apart put back.
+pub fn read_event(data: &JsValue) -> (String, Result<WorkerEvent, serde_json::Error>) {
+    let (json, text) = match data.dyn_ref::<js_sys::Array>() {
+        Some(parts) => (parts.get(0).as_string(), parts.get(1).as_string()),
+        None => (data.as_string(), None),
+    };
+    let json = json.unwrap_or_default();
+    let event = serde_json::from_str::<WorkerEvent>(&json).map(|mut event| {
+        if let (Some(slot), Some(text)) = (event.text_mut(), text) {
+            *slot = text;
+        }
+        event
+    });
+    (json, event)
+}
+
 fn spawn() -> Result<(), String> {
     let worker =
         Worker::new(WORKER_URL).map_err(|e| format!("cannot start the engine worker: {e:?}"))?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
-        match serde_json::from_str::<WorkerEvent>(&text) {
+        let (text, read) = read_event(&event.data());
+        match read {
             Ok(WorkerEvent::Ready) => flush(),
             Ok(event) => dispatch(event),
             // An event that does not read (a number JSON cannot carry, say) still ends its
@@ -99,7 +129,7 @@ fn flush() {
         c.ready = true;
         if let Some(worker) = &c.worker {
             for message in c.queue.drain(..) {
-                let _ = worker.post_message(&JsValue::from_str(&message));
+                let _ = worker.post_message(&message);
             }
         }
     });
@@ -142,10 +172,10 @@ pub fn submit(
         let job_id = c.next_job;
         c.next_job += 1;
         c.listeners.insert(job_id, Box::new(listener));
-        match serde_json::to_string(&build(job_id)) {
+        match encode(build(job_id)) {
             Ok(message) => match (&c.worker, c.ready) {
                 (Some(worker), true) => {
-                    let _ = worker.post_message(&JsValue::from_str(&message));
+                    let _ = worker.post_message(&message);
                 }
                 _ => c.queue.push(message),
             },

@@ -135,7 +135,6 @@ pub fn score_chunk(
     let predictions = artifact.predict_prepared_rows(&x, records.len());
     let mut writer = csv::WriterBuilder::new()
         .delimiter(delimiter)
-        .flexible(true)
         .from_writer(Vec::with_capacity(chunk.len() + chunk.len() / 2));
     let mut scored = Scored {
         csv: String::new(),
@@ -147,9 +146,20 @@ pub fn score_chunk(
     let mut number = String::new();
     for (r, ((record, error), p)) in records.iter().zip(errors).zip(&predictions).enumerate() {
         let row = first_row + r;
+        // A row with more or fewer cells than the header is not guessed at: its outputs would
+        // not line up with the header, nor its cells with the model's inputs.
+        let error = if record.len() == columns.len() {
+            error.map(|e| e.to_string())
+        } else {
+            Some(format!(
+                "the row has {} cells where the header has {}",
+                record.len(),
+                columns.len()
+            ))
+        };
         let written = (|| -> csv::Result<()> {
-            for field in record.iter() {
-                writer.write_field(field)?;
+            for c in 0..columns.len() {
+                writer.write_field(record.get(c).unwrap_or_default())?;
             }
             match &error {
                 None => {
@@ -174,7 +184,7 @@ pub fn score_chunk(
                     for _ in 1..outputs {
                         writer.write_field("")?;
                     }
-                    writer.write_field(e.to_string())?;
+                    writer.write_field(e)?;
                 }
             }
             writer.write_record(std::iter::empty::<&[u8]>())
@@ -202,38 +212,78 @@ pub struct Chunks {
 }
 
 /// Where to cut `text` (after its header line) into chunks of `rows` rows each (the last may
-/// have fewer). A quoted cell may hold line breaks, so quotes are followed; a row is never
-/// split.
-pub fn chunk_starts(text: &str, rows: usize) -> Chunks {
+/// have fewer). The text is followed as the CSV reader reads it, so a row is never split and
+/// row numbers agree with the reader's: a quote opens a quoted cell only at the start of a
+/// cell (`5'11"` is plain text), `""` inside one is a quote, a line break inside one is text;
+/// `\n`, `\r\n` and a lone `\r` end a line; blank lines are skipped, before the header too.
+pub fn chunk_starts(text: &str, rows: usize, delimiter: u8) -> Chunks {
+    #[derive(Clone, Copy, PartialEq)]
+    enum At {
+        CellStart,
+        Cell,
+        Quoted,
+        /// A quote inside a quoted cell: its end, or the first half of `""`.
+        QuoteInQuoted,
+    }
     let bytes = text.as_bytes();
     let mut starts = Vec::new();
-    let mut quoted = false;
+    let mut at = At::CellStart;
+    let mut blank = true;
     let mut in_chunk = 0usize;
     let mut total = 0usize;
-    let mut header_done = false;
     for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\n' if !quoted => {
-                if !header_done {
-                    header_done = true;
-                    starts.push(i + 1);
-                } else {
-                    total += 1;
-                    in_chunk += 1;
-                    if in_chunk == rows.max(1) && i + 1 < bytes.len() {
-                        starts.push(i + 1);
-                        in_chunk = 0;
-                    }
-                }
+        let line_end = match (at, b) {
+            (At::Quoted, b'"') => {
+                at = At::QuoteInQuoted;
+                false
             }
-            _ => {}
+            (At::Quoted, _) => false,
+            (At::QuoteInQuoted, b'"') => {
+                at = At::Quoted;
+                false
+            }
+            // A CRLF ends its line at the `\n`.
+            (_, b'\r') if bytes.get(i + 1) == Some(&b'\n') => false,
+            (_, b'\n' | b'\r') => true,
+            (_, d) if d == delimiter => {
+                at = At::CellStart;
+                blank = false;
+                false
+            }
+            (At::CellStart, b'"') => {
+                at = At::Quoted;
+                blank = false;
+                false
+            }
+            _ => {
+                at = At::Cell;
+                blank = false;
+                false
+            }
+        };
+        if !line_end {
+            continue;
+        }
+        at = At::CellStart;
+        if std::mem::replace(&mut blank, true) {
+            continue;
+        }
+        if starts.is_empty() {
+            // The header line.
+            starts.push(i + 1);
+            continue;
+        }
+        total += 1;
+        in_chunk += 1;
+        if in_chunk == rows.max(1) && i + 1 < bytes.len() {
+            starts.push(i + 1);
+            in_chunk = 0;
         }
     }
     match starts.last() {
         None => starts.push(bytes.len()),
         // A last row without a line break.
-        Some(_) if !text.ends_with('\n') => total += 1,
+        Some(_) if !blank => total += 1,
         Some(_) => {}
     }
     Chunks {

@@ -22,7 +22,7 @@ fn every_row_keeps_its_cells_and_gains_the_outputs_a_bad_one_says_why() {
     assert_eq!(out[0], "kiln_prediction");
     assert_eq!(out.len(), 1 + a.classes.len() + 1);
     assert_eq!(out.last().unwrap(), "prediction_error");
-    let chunks = chunk_starts(FILE, 2);
+    let chunks = chunk_starts(FILE, 2, b',');
     assert_eq!(chunks.rows, 4);
     let starts = chunks.starts;
     assert_eq!(starts.len(), 2, "{starts:?}");
@@ -70,7 +70,7 @@ fn every_row_keeps_its_cells_and_gains_the_outputs_a_bad_one_says_why() {
 #[test]
 fn chunks_are_cut_between_rows_even_inside_quoted_line_breaks() {
     let text = "name,note\nx,\"one\ntwo\"\ny,plain\nz,\"three\nfour\nfive\"\n";
-    let chunks = chunk_starts(text, 1);
+    let chunks = chunk_starts(text, 1, b',');
     assert_eq!(chunks.rows, 3);
     let starts = chunks.starts;
     assert_eq!(starts.len(), 3);
@@ -78,11 +78,71 @@ fn chunks_are_cut_between_rows_even_inside_quoted_line_breaks() {
     assert!(text[starts[0]..starts[1]].starts_with("x,\"one\ntwo\""));
     assert!(text[starts[2]..].starts_with("z,"));
     // A file with only a header has one empty chunk.
-    assert_eq!(chunk_starts("a,b\n", 10).starts, vec![4]);
-    assert_eq!(chunk_starts("a,b", 10).starts, vec![3]);
-    assert_eq!(chunk_starts("a,b", 10).rows, 0);
+    assert_eq!(chunk_starts("a,b\n", 10, b',').starts, vec![4]);
+    assert_eq!(chunk_starts("a,b", 10, b',').starts, vec![3]);
+    assert_eq!(chunk_starts("a,b", 10, b',').rows, 0);
     // A last row without a line break counts.
-    assert_eq!(chunk_starts("a,b\n1,2\n3,4", 10).rows, 2);
+    assert_eq!(chunk_starts("a,b\n1,2\n3,4", 10, b',').rows, 2);
+}
+
+#[test]
+fn chunks_follow_the_reader_through_stray_quotes_blank_lines_and_carriage_returns() {
+    // A quote inside a cell is text, not the start of a quoted cell: the line break after
+    // `5'11"` ends its row, and the quoted cell after it still holds a line break.
+    let text = "name,height\nx,5'11\"\ny,\"a\"\"b\nc\"\nz,6\n";
+    let chunks = chunk_starts(text, 1, b',');
+    assert_eq!(chunks.rows, 3);
+    assert_eq!(
+        &text[chunks.starts[1]..chunks.starts[2]],
+        "y,\"a\"\"b\nc\"\n"
+    );
+    // Blank lines are skipped as the reader skips them, before the header too, so rows are
+    // numbered alike whichever chunk they fall in.
+    let text = "\n\na,b\n\n1,2\n\n3,4\n5,6\n";
+    let chunks = chunk_starts(text, 2, b',');
+    assert_eq!(chunks.rows, 3);
+    assert_eq!(&text[..chunks.starts[0]], "\n\na,b\n");
+    assert_eq!(&text[chunks.starts[1]..], "5,6\n");
+    // CRLF lines are cut after their `\n`, a quoted CRLF stays in its cell, and a lone `\r`
+    // ends a line.
+    let text = "a,b\r\n1,\"x\r\ny\"\r\n2,3\r\n";
+    let chunks = chunk_starts(text, 1, b',');
+    assert_eq!(chunks.rows, 2);
+    assert_eq!(&text[chunks.starts[1]..], "2,3\r\n");
+    let chunks = chunk_starts("a,b\r1,2\r3,4\r", 1, b',');
+    assert_eq!((chunks.rows, chunks.starts.len()), (2, 2));
+    // Tab-separated: the quote rule follows the file's delimiter.
+    let chunks = chunk_starts("a\tb\n1\t\"x\ny\"\n", 5, b'\t');
+    assert_eq!(chunks.rows, 1);
+}
+
+#[test]
+fn a_row_with_more_or_fewer_cells_than_the_header_is_kept_and_says_so() {
+    let a = Artifact::decode(MODEL).unwrap();
+    let text = "sepal_length,sepal_width,petal_length,petal_width\n\
+                5.1,3.5,1.4\n\
+                5.1,3.5,1.4,0.2,9\n\
+                5.1,3.5,1.4,0.2\n";
+    let columns = header(text, b',').unwrap();
+    let chunks = chunk_starts(text, 10, b',');
+    let scored = score_chunk(&a, &columns, &text[chunks.starts[0]..], b',', 1).unwrap();
+    assert_eq!((scored.rows, scored.failed), (3, 2));
+    assert!(
+        scored.errors[0].starts_with("row 1: "),
+        "{:?}",
+        scored.errors
+    );
+    assert!(scored.errors[0].contains("3 cells where the header has 4"));
+    assert!(scored.errors[1].contains("5 cells where the header has 4"));
+    let width = columns.len() + output_columns(&a, &columns).len();
+    let lines: Vec<&str> = scored.csv.lines().collect();
+    // Every line has the header's width: the outputs stay under their names.
+    assert!(
+        lines.iter().all(|l| l.split(',').count() == width),
+        "{lines:?}"
+    );
+    assert!(lines[0].starts_with("5.1,3.5,1.4,,"));
+    assert!(!lines[2].split(',').nth(columns.len()).unwrap().is_empty());
 }
 
 #[test]

@@ -176,6 +176,17 @@ pub enum Control {
 }
 
 impl WorkerRequest {
+    /// The large text a request carries (a file to plan, a chunk to score). It crosses to the
+    /// worker beside the request's JSON rather than inside it, so megabytes of CSV are neither
+    /// escaped into JSON nor parsed back out; `None` for every other request.
+    pub fn text_mut(&mut self) -> Option<&mut String> {
+        match self {
+            WorkerRequest::PlanChunks { text, .. } => Some(text),
+            WorkerRequest::ScoreChunk { chunk, .. } => Some(chunk),
+            _ => None,
+        }
+    }
+
     pub fn job_id(&self) -> u64 {
         match self {
             WorkerRequest::Profile { job_id, .. }
@@ -313,6 +324,15 @@ pub enum WorkerEvent {
 }
 
 impl WorkerEvent {
+    /// The large text an event carries (a scored chunk), sent beside its JSON as
+    /// [`WorkerRequest::text_mut`]'s is.
+    pub fn text_mut(&mut self) -> Option<&mut String> {
+        match self {
+            WorkerEvent::ScoredChunk { csv, .. } => Some(csv),
+            _ => None,
+        }
+    }
+
     /// The job an event belongs to (0 for `Ready`).
     pub fn job_id(&self) -> u64 {
         match self {

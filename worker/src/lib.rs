@@ -54,15 +54,37 @@ fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-fn post(event: &WorkerEvent) {
-    match serde_json::to_string(event) {
+/// Posts an event: its JSON, or `[json, text]` when it carries a large text apart (see
+/// `WorkerEvent::text_mut`).
+fn post(mut event: WorkerEvent) {
+    let text = event.text_mut().map(std::mem::take);
+    match serde_json::to_string(&event) {
         Ok(json) => {
-            if let Err(e) = scope().post_message(&JsValue::from_str(&json)) {
+            let message = match text {
+                Some(text) => {
+                    js_sys::Array::of2(&JsValue::from_str(&json), &JsValue::from_str(&text)).into()
+                }
+                None => JsValue::from_str(&json),
+            };
+            if let Err(e) = scope().post_message(&message) {
                 web_sys::console::error_2(&"kiln worker: cannot post".into(), &e);
             }
         }
         Err(e) => web_sys::console::error_1(&format!("kiln worker: cannot encode: {e}").into()),
     }
+}
+
+/// A request as the page posted it: its JSON, with the large text it sent apart put back.
+fn read_request(data: &JsValue) -> Result<WorkerRequest, serde_json::Error> {
+    let (json, text) = match data.dyn_ref::<js_sys::Array>() {
+        Some(parts) => (parts.get(0).as_string(), parts.get(1).as_string()),
+        None => (data.as_string(), None),
+    };
+    let mut request = serde_json::from_str::<WorkerRequest>(&json.unwrap_or_default())?;
+    if let (Some(slot), Some(text)) = (request.text_mut(), text) {
+        *slot = text;
+    }
+    Ok(request)
 }
 
 #[wasm_bindgen(start)]
@@ -72,8 +94,7 @@ pub fn start() {
     let handler = {
         let state = state.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let text = event.data().as_string().unwrap_or_default();
-            match serde_json::from_str::<WorkerRequest>(&text) {
+            match read_request(&event.data()) {
                 Ok(WorkerRequest::Control { action, .. }) => {
                     let control = control();
                     match action {
@@ -86,7 +107,7 @@ pub fn start() {
                     state.borrow_mut().queue.push_back(request);
                     drain(state.clone());
                 }
-                Err(e) => post(&WorkerEvent::Failed {
+                Err(e) => post(WorkerEvent::Failed {
                     job_id: 0,
                     error: kiln_protocol::worker::JobError {
                         kind: "protocol".into(),
@@ -99,7 +120,7 @@ pub fn start() {
     };
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
-    post(&WorkerEvent::Ready);
+    post(WorkerEvent::Ready);
 }
 
 /// Runs queued requests one after another.
@@ -130,7 +151,7 @@ fn drain(state: Rc<RefCell<State>>) {
             control.paused.set(false);
             control.lose_gpu.set(false);
             let host = nn_jobs::Host {
-                post: &|e| post(&e),
+                post: &post,
                 control: &control,
                 sleep: &sleep,
             };

@@ -44,7 +44,7 @@ pub fn plan_chunks(
         });
     match result {
         Ok((columns, header)) => {
-            let chunks = batch::chunk_starts(text, rows);
+            let chunks = batch::chunk_starts(text, rows, delimiter);
             WorkerEvent::ChunksPlanned {
                 job_id,
                 columns,

@@ -24,6 +24,9 @@ const ERRORS_SHOWN: usize = 5;
 pub struct Finished {
     url: String,
     file_name: String,
+    /// The download's name: the file's stem, `-scored`, and its own extension for a
+    /// tab-separated file (the scored copy keeps the delimiter), `.csv` otherwise.
+    download: String,
     rows: usize,
     failed: usize,
     errors: Vec<String>,
@@ -96,6 +99,8 @@ pub fn BatchScoring() -> impl IntoView {
         }
         signals.finished.set(None);
         signals.progress.set(Some((0, 0)));
+        // The workers load while the file is read and planned.
+        pool::warm();
         spawn_local(async move {
             match files::text(&file).await {
                 Ok(text) => plan(signals, name, text, artifact, delimiter),
@@ -135,7 +140,7 @@ pub fn BatchScoring() -> impl IntoView {
             })}
             {move || signals.finished.get().map(|f| {
                 let rate = if f.seconds > 0.0 { f.rows as f64 / f.seconds } else { 0.0 };
-                let download = format!("{}-scored.csv", f.file_name.rsplit_once('.').map_or(f.file_name.as_str(), |(stem, _)| stem));
+                let download = f.download.clone();
                 view! {
                     <div data-testid="batch-result" data-rows=f.rows data-failed=f.failed>
                         <p>{format!("Scored {} rows of {} in {:.1} s ({} rows/s).", thousands(f.rows), f.file_name, f.seconds, thousands(rate as usize))}</p>
@@ -322,13 +327,20 @@ fn finish(signals: Signals, job: &Rc<RefCell<Option<Job>>>, name: &str, started:
         .collect();
     signals.progress.set(None);
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv;charset=utf-8");
+    let (stem, extension) = name.rsplit_once('.').unwrap_or((name, "csv"));
+    let (extension, kind) = if j.delimiter == b'\t' {
+        (extension, "text/tab-separated-values;charset=utf-8")
+    } else {
+        ("csv", "text/csv;charset=utf-8")
+    };
+    options.set_type(kind);
     let url = web_sys::Blob::new_with_str_sequence_and_options(&j.parts, &options)
         .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob));
     match url {
         Ok(url) => signals.finished.set(Some(Finished {
             url,
             file_name: name.to_string(),
+            download: format!("{stem}-scored.{extension}"),
             rows: j.rows,
             failed: j.failed,
             errors,

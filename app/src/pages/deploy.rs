@@ -97,7 +97,7 @@ fn snippets(origin: &str, url: &str) -> [String; 3] {
             "<script src=\"{origin}/embed.js\"></script>\n<kiln-predict model=\"{url}\"></kiln-predict>"
         ),
         format!(
-            "<iframe src=\"{origin}/embed.html?model={query}\" title=\"Prediction\" width=\"480\" height=\"420\" style=\"border:0\"></iframe>"
+            "<iframe src=\"{origin}/embed.html?model={query}\" title=\"Prediction\" width=\"480\" height=\"420\"></iframe>"
         ),
         format!(
             "import {{ load }} from \"{origin}/kiln.js\";\nconst model = await load(\"{url}\");\nconsole.log(model.predict({{ /* one value per input */ }}));"

@@ -42,14 +42,24 @@ fn finish(
             let what = if carried.dataset.is_some() {
                 "its recipe, models and a sample of its data"
             } else {
-                "its recipe and models (no data)"
+                "its recipe and models, not its table"
+            };
+            // What the models themselves keep of the data, said rather than left to surprise.
+            let knn = carried
+                .runs
+                .iter()
+                .any(|r| r.artifact.pointer("/model/kind").and_then(|k| k.as_str()) == Some("knn"));
+            let kept = if knn {
+                " A nearest-neighbours model keeps its training rows (prepared), and evaluations keep test rows' actual targets and predictions."
+            } else {
+                " Evaluations keep test rows' actual targets and predictions."
             };
             offer(
                 studio,
                 link_box,
                 link,
                 &format!(
-                    "Share link ready (copied if the browser allowed it): it carries {what}; no server sees it."
+                    "Share link ready (copied if the browser allowed it): it carries {what}; no server sees it.{kept}"
                 ),
             );
         }

@@ -153,8 +153,9 @@ impl Tree {
             if n.left != 0 {
                 let d = depth[i] + 1;
                 for child in [n.left, n.right] {
+                    // `max`: a crafted file may give a node two parents.
                     if let Some(slot) = depth.get_mut(child as usize) {
-                        *slot = d;
+                        *slot = (*slot).max(d);
                     }
                 }
                 deepest = deepest.max(d);
