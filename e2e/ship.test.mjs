@@ -229,6 +229,13 @@ test("<kiln-predict> works under a strict CSP and a hostile stylesheet on anothe
     assert.equal(await p.evaluate(async () => (await window.Kiln.load("/model.json")) === (await window.Kiln.load("/model.json"))), true);
     assert.equal(model.full, 2);
     assert.ok(model.notModified >= asked + 2, `${model.notModified - asked} revalidations`);
+    // Loads of one address that start together share one request.
+    const requests = model.full + model.notModified;
+    assert.equal(await p.evaluate(async () => {
+      const [a, b, c] = await Promise.all([1, 2, 3].map(() => window.Kiln.load("/model.json")));
+      return a === b && b === c;
+    }), true);
+    assert.equal(model.full + model.notModified, requests + 1);
   } finally {
     await visitor.close();
     await site.stop();

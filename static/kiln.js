@@ -42,12 +42,26 @@ function engine() {
 // second `load` of the same URL reuses the decoded model when the server says it is unchanged.
 const loaded = new Map();
 
+// Loads under way, by URL: several elements with one model, starting together, share one
+// request (a load that can be aborted goes on its own).
+const pending = new Map();
+
 /** Fetches and decodes the model at `url` (a fixed version, or a registry stage such as
  * `.../production` that follows promotions). The artifact is revalidated with the server on
  * every load (`If-None-Match` from the browser's cache), so an unchanged model costs a 304
  * and a promoted one is picked up. */
 export async function load(url, { signal } = {}) {
   const href = new URL(url, globalThis.document?.baseURI ?? location.href).href;
+  if (signal) return fetchModel(href, signal);
+  let promise = pending.get(href);
+  if (!promise) {
+    promise = fetchModel(href).finally(() => pending.delete(href));
+    pending.set(href, promise);
+  }
+  return promise;
+}
+
+async function fetchModel(href, signal) {
   const ready = engine();
   // Awaited below once the model has arrived; a failed fetch must not leave it unobserved.
   ready.catch(() => {});
