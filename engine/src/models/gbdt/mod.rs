@@ -125,6 +125,20 @@ pub struct Tree {
     pub nodes: Vec<Node>,
 }
 
+impl Node {
+    /// Where an internal node sends a raw row: the left child for a value `<=` the
+    /// threshold, or for a missing one when missing values go left.
+    fn child(&self, row: &[f64]) -> usize {
+        let v = row.get(self.feature as usize).copied().unwrap_or(f64::NAN);
+        let left = if v.is_nan() {
+            self.missing_left
+        } else {
+            v <= self.threshold
+        };
+        (if left { self.left } else { self.right }) as usize
+    }
+}
+
 impl Tree {
     /// The leaf value of a raw row.
     pub fn predict(&self, row: &[f64]) -> f64 {
@@ -133,13 +147,7 @@ impl Tree {
             if n.left == 0 {
                 return n.value;
             }
-            let v = row.get(n.feature as usize).copied().unwrap_or(f64::NAN);
-            let left = if v.is_nan() {
-                n.missing_left
-            } else {
-                v <= n.threshold
-            };
-            i = if left { n.left } else { n.right } as usize;
+            i = n.child(row);
         }
         0.0
     }
@@ -174,9 +182,7 @@ impl Tree {
                 let Some(n) = self.nodes.get(*i) else {
                     continue;
                 };
-                let v = row.get(n.feature as usize).copied().unwrap_or(f64::NAN);
-                let right = (v > n.threshold) | (v.is_nan() & !n.missing_left);
-                let next = [n.left, n.right][usize::from(right)] as usize;
+                let next = n.child(row);
                 *i = if n.left == 0 { *i } else { next };
             }
         }
