@@ -410,6 +410,26 @@ test("the studio scores a million-row file in its worker pool with progress, the
       assert.equal(cells[5], cli.label, `row ${i}`);
       assert.ok(Math.abs(Number(cells[6]) - cli.probabilities.setosa) < 1e-6, `row ${i}`);
     }
+
+    // Workers read the file's bytes as stored: a tab-separated file with a byte-order mark,
+    // CRLF lines and a byte that is not UTF-8 comes back tab-separated, the mark not part of
+    // a column's name and the stray byte read as U+FFFD.
+    const tsv = join(dir, "small.tsv");
+    const tsvRows = ["id\tsepal_length\tsepal_width\tpetal_length\tpetal_width", "caf\u00e9\t5.1\t3.5\t1.4\t0.2", "b\t6.7\t3.0\t5.2\t2.3"];
+    writeFileSync(tsv, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(tsvRows.join("\r\n"), "latin1"), Buffer.from("\r\n")]));
+    await page.setInputFiles(byTestId("batch-file"), tsv);
+    await page.waitForSelector(`${byTestId("batch-result")}[data-rows="2"]`, { timeout: 60_000 });
+    assert.equal(await page.getAttribute(byTestId("batch-result"), "data-failed"), "0");
+    const [tsvDownload] = await Promise.all([page.waitForEvent("download"), page.click(byTestId("batch-download"))]);
+    assert.equal(tsvDownload.suggestedFilename(), "small-scored.tsv");
+    const tsvScored = readFileSync(await tsvDownload.path(), "utf8").trimEnd().split(/\r?\n/).map((l) => l.split("\t"));
+    assert.equal(tsvScored.length, 3);
+    assert.deepEqual(tsvScored[0].slice(0, 2), ["id", "sepal_length"]);
+    assert.equal(tsvScored[0].at(-1), "prediction_error");
+    assert.equal(tsvScored[1][0], "caf\ufffd");
+    assert.equal(tsvScored[1][5], cliPredict(model, { sepal_length: "5.1", sepal_width: "3.5", petal_length: "1.4", petal_width: "0.2" }).label);
+    assert.equal(tsvScored[2][5], cliPredict(model, { sepal_length: "6.7", sepal_width: "3.0", petal_length: "5.2", petal_width: "2.3" }).label);
+    rmSync(tsv, { force: true });
     assert.deepEqual(studio.errors, []);
   } finally {
     await studio.close();

@@ -199,8 +199,10 @@ fn pump() {
 }
 
 /// Queues a request built for a fresh job id; `listener` hears every event of that job.
+/// `apart` is posted beside the request as its bytes (a `Blob` the worker reads itself).
 pub fn submit(
     build: impl FnOnce(u64) -> WorkerRequest,
+    apart: Option<JsValue>,
     listener: impl FnMut(WorkerEvent) + 'static,
 ) -> u64 {
     let job_id = POOL.with_borrow_mut(|p| {
@@ -208,7 +210,7 @@ pub fn submit(
         p.next_job += 1;
         job_id
     });
-    match crate::worker::encode(build(job_id)) {
+    match crate::worker::encode(build(job_id), apart) {
         Ok(message) => {
             POOL.with_borrow_mut(|p| {
                 p.listeners.insert(job_id, Box::new(listener));

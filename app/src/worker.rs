@@ -35,30 +35,37 @@ thread_local! {
     });
 }
 
-/// A request as posted to a worker: its JSON, or `[json, text]` when it carries a large text
-/// apart (see `WorkerRequest::text_mut`).
-pub fn encode(mut request: WorkerRequest) -> Result<JsValue, String> {
-    let text = request.text_mut().map(std::mem::take);
-    let json = serde_json::to_string(&request).map_err(|e| e.to_string())?;
-    Ok(match text {
-        Some(text) => {
-            js_sys::Array::of2(&JsValue::from_str(&json), &JsValue::from_str(&text)).into()
-        }
-        None => JsValue::from_str(&json),
+/// A request as posted to a worker: its JSON, or `[json, data]` when bytes travel beside it
+/// (see `WorkerRequest::bytes_mut`). `data` is `apart` when given (a `Blob` the worker reads
+/// itself, so a file's bytes never pass through the page), else the request's own bytes.
+pub fn encode(mut request: WorkerRequest, apart: Option<JsValue>) -> Result<JsValue, String> {
+    let bytes = request.bytes_mut().map(std::mem::take);
+    let json = JsValue::from_str(&serde_json::to_string(&request).map_err(|e| e.to_string())?);
+    let apart = apart.or_else(|| {
+        bytes
+            .filter(|b| !b.is_empty())
+            .map(|b| js_sys::Uint8Array::from(b.as_slice()).into())
+    });
+    Ok(match apart {
+        Some(data) => js_sys::Array::of2(&json, &data).into(),
+        None => json,
     })
 }
 
-/// A worker's message: the event's JSON, and the event read from it with the large text it
-/// carried apart put back.
+/// A worker's message: the event's JSON, and the event read from it with the bytes it
+/// carried apart (a `Uint8Array`) put back.
 pub fn read_event(data: &JsValue) -> (String, Result<WorkerEvent, serde_json::Error>) {
-    let (json, text) = match data.dyn_ref::<js_sys::Array>() {
-        Some(parts) => (parts.get(0).as_string(), parts.get(1).as_string()),
+    let (json, apart) = match data.dyn_ref::<js_sys::Array>() {
+        Some(parts) => (
+            parts.get(0).as_string(),
+            parts.get(1).dyn_into::<js_sys::Uint8Array>().ok(),
+        ),
         None => (data.as_string(), None),
     };
     let json = json.unwrap_or_default();
     let event = serde_json::from_str::<WorkerEvent>(&json).map(|mut event| {
-        if let (Some(slot), Some(text)) = (event.text_mut(), text) {
-            *slot = text;
+        if let (Some(slot), Some(apart)) = (event.bytes_mut(), apart) {
+            *slot = apart.to_vec();
         }
         event
     });
@@ -155,6 +162,15 @@ pub fn submit(
     build: impl FnOnce(u64) -> WorkerRequest,
     listener: impl FnMut(WorkerEvent) + 'static,
 ) -> u64 {
+    submit_with(build, None, listener)
+}
+
+/// [`submit`], with the request's bytes posted as `apart` (a `Blob` the worker reads).
+pub fn submit_with(
+    build: impl FnOnce(u64) -> WorkerRequest,
+    apart: Option<JsValue>,
+    listener: impl FnMut(WorkerEvent) + 'static,
+) -> u64 {
     let needs_spawn = CLIENT.with_borrow(|c| c.worker.is_none());
     if needs_spawn && let Err(message) = spawn() {
         let mut listener = listener;
@@ -172,7 +188,7 @@ pub fn submit(
         let job_id = c.next_job;
         c.next_job += 1;
         c.listeners.insert(job_id, Box::new(listener));
-        match encode(build(job_id)) {
+        match encode(build(job_id), apart) {
             Ok(message) => match (&c.worker, c.ready) {
                 (Some(worker), true) => {
                     let _ = worker.post_message(&message);

@@ -56,16 +56,24 @@ pub fn output_columns(artifact: &Artifact, input: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The header line of `text` (its first record) as column names.
-pub fn header(text: &str, delimiter: u8) -> Result<Vec<String>, String> {
+/// The UTF-8 byte-order mark some programs write at the start of a text file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The header line of a file (its first record) as column names: a leading byte-order mark
+/// is not part of the first name, and bytes that are not UTF-8 read as U+FFFD.
+pub fn header(file: impl AsRef<[u8]>, delimiter: u8) -> Result<Vec<String>, String> {
+    let bytes = file.as_ref();
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(text.as_bytes());
+        .from_reader(bytes.strip_prefix(BOM).unwrap_or(bytes));
     let header = reader
-        .headers()
+        .byte_headers()
         .map_err(|e| format!("cannot read the header line: {e}"))?;
-    Ok(header.iter().map(|h| h.trim().to_string()).collect())
+    Ok(header
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect())
 }
 
 /// One CSV line of `names` (quoted where needed), ending in a line break.
@@ -83,16 +91,20 @@ pub fn header_line<'a>(
     String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
-/// Scores the rows of `chunk` (delimited text whose column names are `columns`, without a
-/// header line). `first_row` is the number of the chunk's first row in the whole file, for
-/// the reasons. Fails only when the model takes images, or none of its inputs is a column.
+/// Scores the rows of `chunk` (delimited UTF-8 text whose column names are `columns`, without
+/// a header line; bytes that are not UTF-8 read as U+FFFD). `first_row` is the number of the
+/// chunk's first row in the whole file, for the reasons. Fails only when the model takes
+/// images, or none of its inputs is a column.
 pub fn score_chunk(
     artifact: &Artifact,
     columns: &[String],
-    chunk: &str,
+    chunk: impl AsRef<[u8]>,
     delimiter: u8,
     first_row: usize,
 ) -> Result<Scored, String> {
+    // Borrowed as it is when it is UTF-8 (the usual case); chunks are cut at line breaks, so
+    // a character is never split between two of them.
+    let chunk = String::from_utf8_lossy(chunk.as_ref());
     if artifact.image.is_some() {
         return Err("this model classifies images; batch scoring takes table rows".into());
     }
@@ -211,12 +223,14 @@ pub struct Chunks {
     pub rows: usize,
 }
 
-/// Where to cut `text` (after its header line) into chunks of `rows` rows each (the last may
-/// have fewer). The text is followed as the CSV reader reads it, so a row is never split and
-/// row numbers agree with the reader's: a quote opens a quoted cell only at the start of a
-/// cell (`5'11"` is plain text), `""` inside one is a quote, a line break inside one is text;
-/// `\n`, `\r\n` and a lone `\r` end a line; blank lines are skipped, before the header too.
-pub fn chunk_starts(text: &str, rows: usize, delimiter: u8) -> Chunks {
+/// Where to cut a file (after its header line) into chunks of `rows` rows each (the last may
+/// have fewer); offsets count the file's bytes as stored. The file is followed as the CSV
+/// reader reads it, so a row is never split and row numbers agree with the reader's: a quote
+/// opens a quoted cell only at the start of a cell (`5'11"` is plain text), `""` inside one is
+/// a quote, a line break inside one is text; `\n`, `\r\n` and a lone `\r` end a line; blank
+/// lines are skipped, before the header too. Every cut is just after a line break, so none
+/// falls inside a UTF-8 character.
+pub fn chunk_starts(file: impl AsRef<[u8]>, rows: usize, delimiter: u8) -> Chunks {
     #[derive(Clone, Copy, PartialEq)]
     enum At {
         CellStart,
@@ -225,13 +239,15 @@ pub fn chunk_starts(text: &str, rows: usize, delimiter: u8) -> Chunks {
         /// A quote inside a quoted cell: its end, or the first half of `""`.
         QuoteInQuoted,
     }
-    let bytes = text.as_bytes();
+    let bytes = file.as_ref();
     let mut starts = Vec::new();
     let mut at = At::CellStart;
     let mut blank = true;
     let mut in_chunk = 0usize;
     let mut total = 0usize;
-    for (i, &b) in bytes.iter().enumerate() {
+    // A byte-order mark is not the first cell's text (a quote after it opens a quoted cell).
+    let skip = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    for (i, &b) in bytes.iter().enumerate().skip(skip) {
         let line_end = match (at, b) {
             (At::Quoted, b'"') => {
                 at = At::QuoteInQuoted;

@@ -153,3 +153,37 @@ fn a_file_without_any_model_input_is_refused_by_name() {
     assert!(e.contains("none of the model's input columns"), "{e}");
     assert!(e.contains("petal_width"), "{e}");
 }
+
+#[test]
+fn a_file_is_planned_and_scored_from_its_bytes_as_stored() {
+    let a = Artifact::decode(MODEL).unwrap();
+    // A byte-order mark before a quoted first name, a Latin-1 é (not UTF-8) in a cell, and a
+    // multi-byte character at the end of a chunk's last line.
+    let mut file =
+        b"\xEF\xBB\xBF\"id\",sepal_length,sepal_width,petal_length,petal_width\n".to_vec();
+    file.extend_from_slice(b"caf\xE9,5.1,3.5,1.4,0.2\n");
+    file.extend_from_slice("n\u{e9},6.7,3.0,5.2,2.3\n".as_bytes());
+    file.extend_from_slice("\u{1F33C},5.9,3.0,4.2,1.3\n".as_bytes());
+    let columns = header(&file, b',').unwrap();
+    assert_eq!(columns[0], "id");
+    let chunks = chunk_starts(&file, 2, b',');
+    assert_eq!(chunks.rows, 3);
+    // Offsets count the bytes as stored, the mark included.
+    assert_eq!(
+        chunks.starts[0],
+        file.iter().position(|&b| b == b'\n').unwrap() + 1
+    );
+    let cut =
+        |i: usize| &file[chunks.starts[i]..chunks.starts.get(i + 1).copied().unwrap_or(file.len())];
+    let first = score_chunk(&a, &columns, cut(0), b',', 1).unwrap();
+    let second = score_chunk(&a, &columns, cut(1), b',', 3).unwrap();
+    assert_eq!(
+        (first.rows, first.failed, second.rows, second.failed),
+        (2, 0, 1, 0)
+    );
+    // The byte that is not UTF-8 reads as U+FFFD; the characters that are come back whole.
+    let lines: Vec<&str> = first.csv.lines().chain(second.csv.lines()).collect();
+    assert!(lines[0].starts_with("caf\u{FFFD},5.1,"), "{lines:?}");
+    assert!(lines[1].starts_with("n\u{e9},6.7,"), "{lines:?}");
+    assert!(lines[2].starts_with("\u{1F33C},5.9,"), "{lines:?}");
+}

@@ -82,11 +82,13 @@ pub enum WorkerRequest {
         rows: Vec<BTreeMap<String, String>>,
     },
     /// Plan batch scoring of a delimited file: its output header and where to cut it into
-    /// chunks of about `rows` rows (see `ChunksPlanned`).
+    /// chunks of about `rows` rows (see `ChunksPlanned`). `file` is the file's bytes as
+    /// stored (UTF-8, perhaps with a byte-order mark), posted beside the JSON.
     PlanChunks {
         job_id: u64,
         artifact: serde_json::Value,
-        text: String,
+        #[serde(skip)]
+        file: Vec<u8>,
         delimiter: u8,
         rows: usize,
     },
@@ -98,7 +100,9 @@ pub enum WorkerRequest {
         artifact: serde_json::Value,
         columns: Vec<String>,
         delimiter: u8,
-        chunk: String,
+        /// The chunk's bytes, posted beside the JSON.
+        #[serde(skip)]
+        chunk: Vec<u8>,
         first_row: usize,
     },
     /// Export a linear model or MLP as ONNX (its input is the recipe's feature vector).
@@ -176,12 +180,14 @@ pub enum Control {
 }
 
 impl WorkerRequest {
-    /// The large text a request carries (a file to plan, a chunk to score). It crosses to the
-    /// worker beside the request's JSON rather than inside it, so megabytes of CSV are neither
-    /// escaped into JSON nor parsed back out; `None` for every other request.
-    pub fn text_mut(&mut self) -> Option<&mut String> {
+    /// The bytes a request carries (a file to plan, a chunk to score). They cross to the
+    /// worker beside the request's JSON, never inside it (serde skips them): the page posts a
+    /// `Blob` (the picked file, or a slice of it) that the worker reads itself, so megabytes of
+    /// CSV are neither decoded on the page nor escaped into JSON. `None` for every other
+    /// request.
+    pub fn bytes_mut(&mut self) -> Option<&mut Vec<u8>> {
         match self {
-            WorkerRequest::PlanChunks { text, .. } => Some(text),
+            WorkerRequest::PlanChunks { file, .. } => Some(file),
             WorkerRequest::ScoreChunk { chunk, .. } => Some(chunk),
             _ => None,
         }
@@ -272,11 +278,12 @@ pub enum WorkerEvent {
         /// Data rows in the file.
         rows: usize,
     },
-    /// A scored chunk: its rows with the outputs appended (no header line), how many rows it
-    /// had and could not score, and the first few reasons.
+    /// A scored chunk: its rows with the outputs appended (no header line; UTF-8, posted
+    /// beside the JSON), how many rows it had and could not score, and the first few reasons.
     ScoredChunk {
         job_id: u64,
-        csv: String,
+        #[serde(skip)]
+        csv: Vec<u8>,
         rows: usize,
         failed: usize,
         errors: Vec<String>,
@@ -324,9 +331,9 @@ pub enum WorkerEvent {
 }
 
 impl WorkerEvent {
-    /// The large text an event carries (a scored chunk), sent beside its JSON as
-    /// [`WorkerRequest::text_mut`]'s is.
-    pub fn text_mut(&mut self) -> Option<&mut String> {
+    /// The bytes an event carries (a scored chunk), posted beside its JSON as a transferred
+    /// `Uint8Array`, as [`WorkerRequest::bytes_mut`]'s are.
+    pub fn bytes_mut(&mut self) -> Option<&mut Vec<u8>> {
         match self {
             WorkerEvent::ScoredChunk { csv, .. } => Some(csv),
             _ => None,

@@ -111,10 +111,10 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
         WorkerRequest::PlanChunks {
             job_id,
             artifact,
-            text,
+            file,
             delimiter,
             rows,
-        } => ship_jobs::plan_chunks(job_id, artifact, &text, delimiter, rows),
+        } => ship_jobs::plan_chunks(job_id, artifact, &file, delimiter, rows),
         WorkerRequest::ScoreChunk {
             job_id,
             artifact,

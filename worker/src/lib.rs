@@ -54,37 +54,77 @@ fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-/// Posts an event: its JSON, or `[json, text]` when it carries a large text apart (see
-/// `WorkerEvent::text_mut`).
+/// Posts an event: its JSON, or `[json, bytes]` when it carries bytes apart (see
+/// `WorkerEvent::bytes_mut`); the bytes' buffer is transferred to the page, not copied.
 fn post(mut event: WorkerEvent) {
-    let text = event.text_mut().map(std::mem::take);
-    match serde_json::to_string(&event) {
-        Ok(json) => {
-            let message = match text {
-                Some(text) => {
-                    js_sys::Array::of2(&JsValue::from_str(&json), &JsValue::from_str(&text)).into()
-                }
-                None => JsValue::from_str(&json),
-            };
-            if let Err(e) = scope().post_message(&message) {
-                web_sys::console::error_2(&"kiln worker: cannot post".into(), &e);
-            }
+    let bytes = event.bytes_mut().map(std::mem::take);
+    let json = match serde_json::to_string(&event) {
+        Ok(json) => JsValue::from_str(&json),
+        Err(e) => {
+            return web_sys::console::error_1(&format!("kiln worker: cannot encode: {e}").into());
         }
-        Err(e) => web_sys::console::error_1(&format!("kiln worker: cannot encode: {e}").into()),
+    };
+    let posted = match bytes {
+        Some(bytes) => {
+            let array = js_sys::Uint8Array::from(bytes.as_slice());
+            drop(bytes);
+            let message = js_sys::Array::of2(&json, &array);
+            scope().post_message_with_transfer(&message, &js_sys::Array::of1(&array.buffer()))
+        }
+        None => scope().post_message(&json),
+    };
+    if let Err(e) = posted {
+        web_sys::console::error_2(&"kiln worker: cannot post".into(), &e);
     }
 }
 
-/// A request as the page posted it: its JSON, with the large text it sent apart put back.
-fn read_request(data: &JsValue) -> Result<WorkerRequest, serde_json::Error> {
-    let (json, text) = match data.dyn_ref::<js_sys::Array>() {
-        Some(parts) => (parts.get(0).as_string(), parts.get(1).as_string()),
+/// A request as the page posted it: its JSON, with the bytes it sent apart (a `Blob` read
+/// here, or a `Uint8Array`) put back. An error names the job (0 when the JSON does not read)
+/// and says why.
+fn read_request(data: &JsValue) -> Result<WorkerRequest, (u64, String)> {
+    let (json, apart) = match data.dyn_ref::<js_sys::Array>() {
+        Some(parts) => (parts.get(0).as_string(), Some(parts.get(1))),
         None => (data.as_string(), None),
     };
-    let mut request = serde_json::from_str::<WorkerRequest>(&json.unwrap_or_default())?;
-    if let (Some(slot), Some(text)) = (request.text_mut(), text) {
-        *slot = text;
+    let mut request = serde_json::from_str::<WorkerRequest>(&json.unwrap_or_default())
+        .map_err(|e| (0, format!("the worker could not read a request: {e}")))?;
+    let job_id = request.job_id();
+    if let (Some(slot), Some(apart)) = (request.bytes_mut(), apart) {
+        *slot = read_bytes(&apart).map_err(|e| (job_id, e))?;
     }
     Ok(request)
+}
+
+/// The bytes of a `Blob` (a file the person picked, or a slice of it), a `Uint8Array` or a
+/// string.
+fn read_bytes(value: &JsValue) -> Result<Vec<u8>, String> {
+    if let Some(blob) = value.dyn_ref::<web_sys::Blob>() {
+        // A worker may read a file synchronously; the job runs on this thread either way.
+        let buffer = web_sys::FileReaderSync::new()
+            .and_then(|reader| reader.read_as_array_buffer(blob))
+            .map_err(|e| {
+                format!(
+                    "the file could not be read ({}); it may have changed or moved since it was chosen",
+                    js_message(&e)
+                )
+            })?;
+        return Ok(js_sys::Uint8Array::new(&buffer).to_vec());
+    }
+    if let Some(array) = value.dyn_ref::<js_sys::Uint8Array>() {
+        return Ok(array.to_vec());
+    }
+    value
+        .as_string()
+        .map(String::into_bytes)
+        .ok_or_else(|| "the request's data was neither a file nor bytes".to_string())
+}
+
+/// What a thrown JavaScript value says.
+fn js_message(e: &JsValue) -> String {
+    js_sys::Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
 }
 
 #[wasm_bindgen(start)]
@@ -107,11 +147,11 @@ pub fn start() {
                     state.borrow_mut().queue.push_back(request);
                     drain(state.clone());
                 }
-                Err(e) => post(WorkerEvent::Failed {
-                    job_id: 0,
+                Err((job_id, message)) => post(WorkerEvent::Failed {
+                    job_id,
                     error: kiln_protocol::worker::JobError {
-                        kind: "protocol".into(),
-                        message: format!("the worker could not read a request: {e}"),
+                        kind: if job_id == 0 { "protocol" } else { "input" }.into(),
+                        message,
                         details: None,
                     },
                 }),

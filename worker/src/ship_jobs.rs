@@ -28,7 +28,7 @@ pub fn export_onnx(job_id: u64, artifact: serde_json::Value) -> WorkerEvent {
 pub fn plan_chunks(
     job_id: u64,
     artifact: serde_json::Value,
-    text: &str,
+    file: &[u8],
     delimiter: u8,
     rows: usize,
 ) -> WorkerEvent {
@@ -36,7 +36,7 @@ pub fn plan_chunks(
     let result = Artifact::from_value(artifact)
         .map_err(|e| convert::error("artifact", e))
         .and_then(|a| {
-            let columns = batch::header(text, delimiter).map_err(|e| convert::error("input", e))?;
+            let columns = batch::header(file, delimiter).map_err(|e| convert::error("input", e))?;
             let outputs = batch::output_columns(&a, &columns);
             let header = batch::header_line(columns.iter().chain(&outputs), delimiter)
                 .map_err(|e| convert::error("input", e))?;
@@ -44,7 +44,7 @@ pub fn plan_chunks(
         });
     match result {
         Ok((columns, header)) => {
-            let chunks = batch::chunk_starts(text, rows, delimiter);
+            let chunks = batch::chunk_starts(file, rows, delimiter);
             WorkerEvent::ChunksPlanned {
                 job_id,
                 columns,
@@ -64,7 +64,7 @@ pub fn score_chunk(
     artifact: serde_json::Value,
     columns: &[String],
     delimiter: u8,
-    chunk: &str,
+    chunk: &[u8],
     first_row: usize,
 ) -> WorkerEvent {
     let result = Artifact::from_value(artifact)
@@ -76,7 +76,7 @@ pub fn score_chunk(
     match result {
         Ok(s) => WorkerEvent::ScoredChunk {
             job_id,
-            csv: s.csv,
+            csv: s.csv.into_bytes(),
             rows: s.rows,
             failed: s.failed,
             errors: s.errors,

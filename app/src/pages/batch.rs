@@ -1,14 +1,15 @@
 //! Batch scoring on the Register & ship page: a CSV or TSV file is cut into chunks by the
 //! engine worker, the chunks are scored by the worker pool (a few at a time, so neither the
 //! page nor its memory is swamped), and the scored file — every row with the model's outputs
-//! appended — is assembled as a Blob to download. The page itself only moves text around.
+//! appended — is assembled as a Blob to download. The page never reads the file: it posts the
+//! picked `File` to the engine worker to plan, then a slice of it (`Blob::slice`, no copy) to
+//! a pool worker per chunk, and each worker reads its own bytes.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use kiln_protocol::worker::{WorkerEvent, WorkerRequest};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::state::{Studio, use_studio};
 use crate::{files, pool, worker};
@@ -35,7 +36,7 @@ pub struct Finished {
 
 /// A scoring job in flight: the file, its plan, and what has come back.
 struct Job {
-    text: String,
+    file: web_sys::File,
     artifact: serde_json::Value,
     columns: Vec<String>,
     delimiter: u8,
@@ -48,6 +49,8 @@ struct Job {
     /// Each chunk's first reasons, by the chunk's first row (chunks finish in any order).
     errors: Vec<(usize, Vec<String>)>,
     stopped: bool,
+    /// When the file was picked (`Date.now()`): the time shown counts from there.
+    started: f64,
 }
 
 #[derive(Clone, Copy)]
@@ -99,17 +102,10 @@ pub fn BatchScoring() -> impl IntoView {
         }
         signals.finished.set(None);
         signals.progress.set(Some((0, 0)));
-        // The workers load while the file is read and planned.
+        let started = js_sys::Date::now();
+        // The pool's workers load while the engine worker plans.
         pool::warm();
-        spawn_local(async move {
-            match files::text(&file).await {
-                Ok(text) => plan(signals, name, text, artifact, delimiter),
-                Err(e) => {
-                    signals.progress.set(None);
-                    studio.fail(e);
-                }
-            }
-        });
+        plan(signals, name, file, artifact, delimiter, started);
     };
     let busy = move || signals.progress.get().is_some();
     view! {
@@ -171,20 +167,27 @@ fn thousands(n: usize) -> String {
     out
 }
 
-fn plan(signals: Signals, name: String, text: String, artifact: serde_json::Value, delimiter: u8) {
-    let started = js_sys::Date::now();
+fn plan(
+    signals: Signals,
+    name: String,
+    file: web_sys::File,
+    artifact: serde_json::Value,
+    delimiter: u8,
+    started: f64,
+) {
     let job = Rc::new(RefCell::new(None::<Job>));
     let for_plan = artifact.clone();
-    let text_for_worker = text.clone();
-    let slot = Rc::new(RefCell::new(Some((text, artifact))));
-    worker::submit(
+    let whole = file.clone().into();
+    let slot = Rc::new(RefCell::new(Some((file, artifact))));
+    worker::submit_with(
         move |job_id| WorkerRequest::PlanChunks {
             job_id,
             artifact: for_plan,
-            text: text_for_worker,
+            file: Vec::new(),
             delimiter,
             rows: CHUNK_ROWS,
         },
+        Some(whole),
         move |event| match event {
             WorkerEvent::ChunksPlanned {
                 columns,
@@ -193,13 +196,13 @@ fn plan(signals: Signals, name: String, text: String, artifact: serde_json::Valu
                 rows: total,
                 ..
             } => {
-                let Some((text, artifact)) = slot.borrow_mut().take() else {
+                let Some((file, artifact)) = slot.borrow_mut().take() else {
                     return;
                 };
                 let parts = js_sys::Array::new();
                 parts.push(&header.into());
                 *job.borrow_mut() = Some(Job {
-                    text,
+                    file,
                     artifact,
                     columns,
                     delimiter,
@@ -211,10 +214,11 @@ fn plan(signals: Signals, name: String, text: String, artifact: serde_json::Valu
                     failed: 0,
                     errors: Vec::new(),
                     stopped: false,
+                    started,
                 });
                 signals.progress.set(Some((0, total)));
                 for _ in 0..pool::size() * 2 {
-                    dispatch(signals, job.clone(), name.clone(), started, total);
+                    dispatch(signals, job.clone(), name.clone(), total);
                 }
             }
             WorkerEvent::Failed { error, .. } => {
@@ -229,13 +233,7 @@ fn plan(signals: Signals, name: String, text: String, artifact: serde_json::Valu
 }
 
 /// Sends the next chunk to the pool, if any is left.
-fn dispatch(
-    signals: Signals,
-    job: Rc<RefCell<Option<Job>>>,
-    name: String,
-    started: f64,
-    total: usize,
-) {
+fn dispatch(signals: Signals, job: Rc<RefCell<Option<Job>>>, name: String, total: usize) {
     let request = {
         let mut guard = job.borrow_mut();
         let Some(j) = guard.as_mut() else { return };
@@ -244,9 +242,19 @@ fn dispatch(
         }
         let index = j.next;
         j.next += 1;
-        let start = j.starts[index];
-        let end = j.starts.get(index + 1).copied().unwrap_or(j.text.len());
-        let chunk = j.text.get(start..end).unwrap_or_default().to_string();
+        let start = j.starts[index] as f64;
+        let end = j.starts.get(index + 1).map_or(j.file.size(), |&e| e as f64);
+        let chunk = match j.file.slice_with_f64_and_f64(start, end) {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                j.stopped = true;
+                signals.progress.set(None);
+                signals
+                    .studio
+                    .fail(format!("Cannot score {name}: cannot cut the file ({e:?})."));
+                return;
+            }
+        };
         // Rows before this chunk: CHUNK_ROWS per earlier chunk (the plan cuts every that many).
         let first_row = index * CHUNK_ROWS + 1;
         (
@@ -266,9 +274,10 @@ fn dispatch(
             artifact,
             columns,
             delimiter,
-            chunk,
+            chunk: Vec::new(),
             first_row,
         },
+        Some(chunk.into()),
         move |event| {
             let finished = {
                 let mut guard = again.borrow_mut();
@@ -284,7 +293,10 @@ fn dispatch(
                         ..
                     } => {
                         // Chunks finish in any order; each has its place after the header.
-                        j.parts.set(index as u32 + 1, csv.into());
+                        j.parts.set(
+                            index as u32 + 1,
+                            js_sys::Uint8Array::from(csv.as_slice()).into(),
+                        );
                         j.done_chunks += 1;
                         j.rows += rows;
                         j.failed += failed;
@@ -306,15 +318,15 @@ fn dispatch(
                 }
             };
             if finished {
-                finish(signals, &again, &name, started);
+                finish(signals, &again, &name);
             } else {
-                dispatch(signals, again.clone(), name.clone(), started, total);
+                dispatch(signals, again.clone(), name.clone(), total);
             }
         },
     );
 }
 
-fn finish(signals: Signals, job: &Rc<RefCell<Option<Job>>>, name: &str, started: f64) {
+fn finish(signals: Signals, job: &Rc<RefCell<Option<Job>>>, name: &str) {
     let Some(mut j) = job.borrow_mut().take() else {
         return;
     };
@@ -334,7 +346,8 @@ fn finish(signals: Signals, job: &Rc<RefCell<Option<Job>>>, name: &str, started:
         ("csv", "text/csv;charset=utf-8")
     };
     options.set_type(kind);
-    let url = web_sys::Blob::new_with_str_sequence_and_options(&j.parts, &options)
+    // The parts are the header (a string) and each chunk's bytes; a Blob takes either.
+    let url = web_sys::Blob::new_with_buffer_source_sequence_and_options(&j.parts, &options)
         .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob));
     match url {
         Ok(url) => signals.finished.set(Some(Finished {
@@ -344,7 +357,7 @@ fn finish(signals: Signals, job: &Rc<RefCell<Option<Job>>>, name: &str, started:
             rows: j.rows,
             failed: j.failed,
             errors,
-            seconds: (js_sys::Date::now() - started) / 1000.0,
+            seconds: (js_sys::Date::now() - j.started) / 1000.0,
         })),
         Err(e) => signals
             .studio

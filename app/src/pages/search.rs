@@ -125,6 +125,7 @@ fn submit_trial(studio: Studio, search: RwSignal<Option<SearchState>>, index: us
             spec,
             max_rows,
         },
+        None,
         move |event| match event {
             WorkerEvent::TrialDone { result, job_id } => {
                 let mut project_id = None;
