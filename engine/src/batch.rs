@@ -224,86 +224,163 @@ pub struct Chunks {
 }
 
 /// Where to cut a file (after its header line) into chunks of `rows` rows each (the last may
-/// have fewer); offsets count the file's bytes as stored. The file is followed as the CSV
+/// have fewer); offsets count the file's bytes as stored. See [`Cutter`], which this runs
+/// over the whole file at once.
+pub fn chunk_starts(file: impl AsRef<[u8]>, rows: usize, delimiter: u8) -> Chunks {
+    let mut cutter = Cutter::new(rows, delimiter);
+    cutter.feed(file.as_ref());
+    cutter.finish()
+}
+
+/// Where the cutter is within a line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum At {
+    CellStart,
+    Cell,
+    Quoted,
+    /// A quote inside a quoted cell: its end, or the first half of `""`.
+    QuoteInQuoted,
+}
+
+/// Finds where to cut a file into chunks of `rows` rows, reading it a piece at a time (so a
+/// worker never holds more than a piece of a large file). The file is followed as the CSV
 /// reader reads it, so a row is never split and row numbers agree with the reader's: a quote
 /// opens a quoted cell only at the start of a cell (`5'11"` is plain text), `""` inside one is
 /// a quote, a line break inside one is text; `\n`, `\r\n` and a lone `\r` end a line; blank
-/// lines are skipped, before the header too. Every cut is just after a line break, so none
-/// falls inside a UTF-8 character.
-pub fn chunk_starts(file: impl AsRef<[u8]>, rows: usize, delimiter: u8) -> Chunks {
-    #[derive(Clone, Copy, PartialEq)]
-    enum At {
-        CellStart,
-        Cell,
-        Quoted,
-        /// A quote inside a quoted cell: its end, or the first half of `""`.
-        QuoteInQuoted,
+/// lines are skipped, before the header too; a leading byte-order mark is not the first cell's
+/// text. Every cut is just after a line break, so none falls inside a UTF-8 character.
+#[derive(Debug, Clone)]
+pub struct Cutter {
+    rows: usize,
+    delimiter: u8,
+    at: At,
+    /// Whether the line so far is empty.
+    blank: bool,
+    in_chunk: usize,
+    total: usize,
+    starts: Vec<usize>,
+    /// Bytes fed so far.
+    seen: usize,
+    /// The offset of a `\r` that ended a piece: whether it ends its line depends on the next
+    /// piece's first byte.
+    held_cr: Option<usize>,
+}
+
+impl Cutter {
+    pub fn new(rows: usize, delimiter: u8) -> Self {
+        Cutter {
+            rows: rows.max(1),
+            delimiter,
+            at: At::CellStart,
+            blank: true,
+            in_chunk: 0,
+            total: 0,
+            starts: Vec::new(),
+            seen: 0,
+            held_cr: None,
+        }
     }
-    let bytes = file.as_ref();
-    let mut starts = Vec::new();
-    let mut at = At::CellStart;
-    let mut blank = true;
-    let mut in_chunk = 0usize;
-    let mut total = 0usize;
-    // A byte-order mark is not the first cell's text (a quote after it opens a quoted cell).
-    let skip = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
-    for (i, &b) in bytes.iter().enumerate().skip(skip) {
-        let line_end = match (at, b) {
-            (At::Quoted, b'"') => {
-                at = At::QuoteInQuoted;
-                false
-            }
-            (At::Quoted, _) => false,
-            (At::QuoteInQuoted, b'"') => {
-                at = At::Quoted;
-                false
-            }
-            // A CRLF ends its line at the `\n`.
-            (_, b'\r') if bytes.get(i + 1) == Some(&b'\n') => false,
-            (_, b'\n' | b'\r') => true,
-            (_, d) if d == delimiter => {
-                at = At::CellStart;
-                blank = false;
-                false
-            }
-            (At::CellStart, b'"') => {
-                at = At::Quoted;
-                blank = false;
-                false
-            }
-            _ => {
-                at = At::Cell;
-                blank = false;
-                false
-            }
+
+    /// Reads the file's next piece (the first must hold its first three bytes, for the mark).
+    pub fn feed(&mut self, piece: &[u8]) {
+        let Some(&first) = piece.first() else { return };
+        // A `\r` then `\n` ends its line at the `\n`; a lone one ends it at once.
+        if let Some(cr) = self.held_cr.take()
+            && first != b'\n'
+        {
+            self.line_end(cr);
+        }
+        let skip = if self.seen == 0 && piece.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
         };
-        if !line_end {
-            continue;
+        for (k, &b) in piece.iter().enumerate().skip(skip) {
+            let i = self.seen + k;
+            let line_end = match (self.at, b) {
+                (At::Quoted, b'"') => {
+                    self.at = At::QuoteInQuoted;
+                    false
+                }
+                (At::Quoted, _) => false,
+                (At::QuoteInQuoted, b'"') => {
+                    self.at = At::Quoted;
+                    false
+                }
+                (_, b'\r') => match piece.get(k + 1) {
+                    Some(b'\n') => false,
+                    Some(_) => true,
+                    None => {
+                        self.held_cr = Some(i);
+                        false
+                    }
+                },
+                (_, b'\n') => true,
+                (_, d) if d == self.delimiter => {
+                    self.at = At::CellStart;
+                    self.blank = false;
+                    false
+                }
+                (At::CellStart, b'"') => {
+                    self.at = At::Quoted;
+                    self.blank = false;
+                    false
+                }
+                _ => {
+                    self.at = At::Cell;
+                    self.blank = false;
+                    false
+                }
+            };
+            if line_end {
+                self.line_end(i);
+            }
         }
-        at = At::CellStart;
-        if std::mem::replace(&mut blank, true) {
-            continue;
+        self.seen += piece.len();
+    }
+
+    /// Where the header line ends, once it has been fed.
+    pub fn header_end(&self) -> Option<usize> {
+        self.starts.first().copied()
+    }
+
+    /// The line break at offset `i` ends a line.
+    fn line_end(&mut self, i: usize) {
+        self.at = At::CellStart;
+        if std::mem::replace(&mut self.blank, true) {
+            return;
         }
-        if starts.is_empty() {
+        if self.starts.is_empty() {
             // The header line.
-            starts.push(i + 1);
-            continue;
+            self.starts.push(i + 1);
+            return;
         }
-        total += 1;
-        in_chunk += 1;
-        if in_chunk == rows.max(1) && i + 1 < bytes.len() {
-            starts.push(i + 1);
-            in_chunk = 0;
+        self.total += 1;
+        self.in_chunk += 1;
+        if self.in_chunk == self.rows {
+            self.starts.push(i + 1);
+            self.in_chunk = 0;
         }
     }
-    match starts.last() {
-        None => starts.push(bytes.len()),
-        // A last row without a line break.
-        Some(_) if !blank => total += 1,
-        Some(_) => {}
-    }
-    Chunks {
-        starts,
-        rows: total,
+
+    /// The cuts, once the whole file has been fed.
+    pub fn finish(mut self) -> Chunks {
+        if let Some(cr) = self.held_cr.take() {
+            self.line_end(cr);
+        }
+        match self.starts.last() {
+            None => self.starts.push(self.seen),
+            // A last row without a line break.
+            Some(_) if !self.blank => self.total += 1,
+            Some(_) => {}
+        }
+        // A cut at the very end of the file starts no chunk.
+        if self.starts.len() > 1 && self.starts.last() == Some(&self.seen) {
+            self.starts.pop();
+        }
+        Chunks {
+            starts: self.starts,
+            rows: self.total,
+        }
     }
 }

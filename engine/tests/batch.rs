@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use kiln_engine::artifact::Artifact;
-use kiln_engine::batch::{chunk_starts, header, output_columns, score_chunk};
+use kiln_engine::batch::{Cutter, chunk_starts, header, output_columns, score_chunk};
 
 const MODEL: &str = include_str!("fixtures/iris-v1.kiln.json");
 
@@ -186,4 +186,44 @@ fn a_file_is_planned_and_scored_from_its_bytes_as_stored() {
     assert!(lines[0].starts_with("caf\u{FFFD},5.1,"), "{lines:?}");
     assert!(lines[1].starts_with("n\u{e9},6.7,"), "{lines:?}");
     assert!(lines[2].starts_with("\u{1F33C},5.9,"), "{lines:?}");
+}
+
+#[test]
+fn a_file_fed_a_piece_at_a_time_is_cut_as_when_read_whole() {
+    let files: [&[u8]; 7] = [
+        b"\xEF\xBB\xBF\"a\nb\",c\r\n1,\"x\r\ny\"\r\n\r\n2,3\r\n4,5",
+        b"name,height\nx,5'11\"\ny,\"a\"\"b\nc\"\nz,6\n",
+        b"a,b\r1,2\r3,4\r",
+        b"a,b\r\r\n1,2\r\n\n3,4\r",
+        b"\n\na,b\n\n1,2\n\n3,4\n5,6\n\n",
+        b"a,b",
+        b"a,b\n1,\"2\"\r",
+    ];
+    for file in files {
+        for rows in 1..=3 {
+            let whole = chunk_starts(file, rows, b',');
+            for size in 1..=file.len() {
+                let mut cutter = Cutter::new(rows, b',');
+                // The first piece holds the byte-order mark whole, as the worker's do.
+                let (head, rest) = file.split_at(size.max(3).min(file.len()));
+                cutter.feed(head);
+                for piece in rest.chunks(size) {
+                    cutter.feed(piece);
+                }
+                assert_eq!(
+                    cutter.finish(),
+                    whole,
+                    "{:?} in pieces of {size}, {rows} rows a chunk",
+                    String::from_utf8_lossy(file)
+                );
+            }
+        }
+    }
+    // A lone carriage return at a piece's end still ends its line.
+    let mut cutter = Cutter::new(1, b',');
+    for piece in [&b"a,b\r"[..], b"1,2\r", b"3,4"] {
+        cutter.feed(piece);
+    }
+    let chunks = cutter.finish();
+    assert_eq!((chunks.rows, chunks.starts), (2, vec![4, 8]));
 }

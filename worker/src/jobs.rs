@@ -114,7 +114,7 @@ pub async fn handle(request: WorkerRequest, gpu: &Gpu, host: &Host<'_>) {
             file,
             delimiter,
             rows,
-        } => ship_jobs::plan_chunks(job_id, artifact, &file, delimiter, rows),
+        } => ship_jobs::plan_chunks(job_id, artifact, [Ok(file)], delimiter, rows),
         WorkerRequest::ScoreChunk {
             job_id,
             artifact,

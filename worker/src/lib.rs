@@ -25,7 +25,7 @@ pub use jobs::Gpu;
 
 #[derive(Default)]
 struct State {
-    queue: VecDeque<WorkerRequest>,
+    queue: VecDeque<(WorkerRequest, Option<web_sys::Blob>)>,
     busy: bool,
     gpu: Option<Gpu>,
 }
@@ -79,9 +79,10 @@ fn post(mut event: WorkerEvent) {
 }
 
 /// A request as the page posted it: its JSON, with the bytes it sent apart (a `Blob` read
-/// here, or a `Uint8Array`) put back. An error names the job (0 when the JSON does not read)
-/// and says why.
-fn read_request(data: &JsValue) -> Result<WorkerRequest, (u64, String)> {
+/// here, or a `Uint8Array`) put back, except a file to plan: that `Blob` comes back as it is,
+/// to be read a piece at a time. An error names the job (0 when the JSON does not read) and
+/// says why.
+fn read_request(data: &JsValue) -> Result<(WorkerRequest, Option<web_sys::Blob>), (u64, String)> {
     let (json, apart) = match data.dyn_ref::<js_sys::Array>() {
         Some(parts) => (parts.get(0).as_string(), Some(parts.get(1))),
         None => (data.as_string(), None),
@@ -89,10 +90,33 @@ fn read_request(data: &JsValue) -> Result<WorkerRequest, (u64, String)> {
     let mut request = serde_json::from_str::<WorkerRequest>(&json.unwrap_or_default())
         .map_err(|e| (0, format!("the worker could not read a request: {e}")))?;
     let job_id = request.job_id();
-    if let (Some(slot), Some(apart)) = (request.bytes_mut(), apart) {
-        *slot = read_bytes(&apart).map_err(|e| (job_id, e))?;
+    let planned = matches!(request, WorkerRequest::PlanChunks { .. });
+    match (request.bytes_mut(), apart) {
+        (Some(_), Some(apart)) if planned && apart.is_instance_of::<web_sys::Blob>() => {
+            return Ok((request, apart.dyn_into().ok()));
+        }
+        (Some(slot), Some(apart)) => *slot = read_bytes(&apart).map_err(|e| (job_id, e))?,
+        _ => {}
     }
-    Ok(request)
+    Ok((request, None))
+}
+
+/// Bytes of a file to plan read at a time: enough that reading costs little per piece, few
+/// enough that the worker's memory stays small whatever the file's size.
+const PIECE: f64 = 8.0 * 1024.0 * 1024.0;
+
+/// A file's bytes, a [`PIECE`] at a time.
+fn pieces(file: &web_sys::Blob) -> impl Iterator<Item = Result<Vec<u8>, String>> + '_ {
+    let size = file.size();
+    let starts = (0..).map(|i| f64::from(i) * PIECE);
+    starts
+        .take_while(move |&start| start < size)
+        .map(move |start| {
+            let piece = file
+                .slice_with_f64_and_f64(start, (start + PIECE).min(size))
+                .map_err(|e| format!("the file could not be cut ({})", js_message(&e)))?;
+            read_bytes(&piece)
+        })
 }
 
 /// The bytes of a `Blob` (a file the person picked, or a slice of it), a `Uint8Array` or a
@@ -135,7 +159,7 @@ pub fn start() {
         let state = state.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             match read_request(&event.data()) {
-                Ok(WorkerRequest::Control { action, .. }) => {
+                Ok((WorkerRequest::Control { action, .. }, _)) => {
                     let control = control();
                     match action {
                         Control::Pause => control.paused.set(true),
@@ -143,8 +167,8 @@ pub fn start() {
                         Control::LoseGpu => control.lose_gpu.set(true),
                     }
                 }
-                Ok(request) => {
-                    state.borrow_mut().queue.push_back(request);
+                Ok(queued) => {
+                    state.borrow_mut().queue.push_back(queued);
                     drain(state.clone());
                 }
                 Err((job_id, message)) => post(WorkerEvent::Failed {
@@ -172,7 +196,26 @@ fn drain(state: Rc<RefCell<State>>) {
     wasm_bindgen_futures::spawn_local(async move {
         loop {
             let next = state.borrow_mut().queue.pop_front();
-            let Some(request) = next else { break };
+            let Some(queued) = next else { break };
+            let request = match queued {
+                // A file to plan, read here a piece at a time.
+                (
+                    WorkerRequest::PlanChunks {
+                        job_id,
+                        artifact,
+                        delimiter,
+                        rows,
+                        ..
+                    },
+                    Some(file),
+                ) => {
+                    let plan =
+                        ship_jobs::plan_chunks(job_id, artifact, pieces(&file), delimiter, rows);
+                    post(plan);
+                    continue;
+                }
+                (request, _) => request,
+            };
             let needs_gpu = matches!(&request,
                 WorkerRequest::Train { spec, .. } | WorkerRequest::TrainImages { spec, .. }
                 if matches!(spec.model, ModelKind::Mlp | ModelKind::Cnn)

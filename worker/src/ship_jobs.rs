@@ -24,11 +24,12 @@ pub fn export_onnx(job_id: u64, artifact: serde_json::Value) -> WorkerEvent {
     }
 }
 
-/// Where a batch-scoring file is cut, and the header its scored copy gets.
+/// Where a batch-scoring file is cut, and the header its scored copy gets. The file comes in
+/// `pieces` (read one after another, so a large file is never held whole).
 pub fn plan_chunks(
     job_id: u64,
     artifact: serde_json::Value,
-    file: &[u8],
+    pieces: impl IntoIterator<Item = Result<Vec<u8>, String>>,
     delimiter: u8,
     rows: usize,
 ) -> WorkerEvent {
@@ -36,23 +37,33 @@ pub fn plan_chunks(
     let result = Artifact::from_value(artifact)
         .map_err(|e| convert::error("artifact", e))
         .and_then(|a| {
-            let columns = batch::header(file, delimiter).map_err(|e| convert::error("input", e))?;
+            let mut cutter = batch::Cutter::new(rows, delimiter);
+            // The file's start, kept only until its header line is whole.
+            let mut head = Vec::new();
+            let mut head_whole = false;
+            for piece in pieces {
+                let piece = piece.map_err(|e| convert::error("input", e))?;
+                cutter.feed(&piece);
+                if !head_whole {
+                    head.extend_from_slice(&piece);
+                    head_whole = cutter.header_end().is_some();
+                }
+            }
+            let columns =
+                batch::header(&head, delimiter).map_err(|e| convert::error("input", e))?;
             let outputs = batch::output_columns(&a, &columns);
             let header = batch::header_line(columns.iter().chain(&outputs), delimiter)
                 .map_err(|e| convert::error("input", e))?;
-            Ok((columns, header))
+            Ok((columns, header, cutter.finish()))
         });
     match result {
-        Ok((columns, header)) => {
-            let chunks = batch::chunk_starts(file, rows, delimiter);
-            WorkerEvent::ChunksPlanned {
-                job_id,
-                columns,
-                header,
-                starts: chunks.starts,
-                rows: chunks.rows,
-            }
-        }
+        Ok((columns, header, chunks)) => WorkerEvent::ChunksPlanned {
+            job_id,
+            columns,
+            header,
+            starts: chunks.starts,
+            rows: chunks.rows,
+        },
         Err(error) => WorkerEvent::Failed { job_id, error },
     }
 }
