@@ -97,7 +97,9 @@ pub enum WorkerRequest {
     /// `first_row` numbers the chunk's first row in the file (1 = the first data row).
     ScoreChunk {
         job_id: u64,
-        artifact: serde_json::Value,
+        /// The artifact's JSON text, posted beside the request (see `model_mut`).
+        #[serde(skip)]
+        artifact: String,
         columns: Vec<String>,
         delimiter: u8,
         /// The chunk's bytes, posted beside the JSON.
@@ -189,6 +191,17 @@ impl WorkerRequest {
         match self {
             WorkerRequest::PlanChunks { file, .. } => Some(file),
             WorkerRequest::ScoreChunk { chunk, .. } => Some(chunk),
+            _ => None,
+        }
+    }
+
+    /// The model a request names by its artifact's JSON text (a chunk to score). The text is
+    /// posted beside the request, never parsed as part of it, so a worker scoring many chunks
+    /// with one model decodes it once and knows it again by its text. `None` for every other
+    /// request.
+    pub fn model_mut(&mut self) -> Option<&mut String> {
+        match self {
+            WorkerRequest::ScoreChunk { artifact, .. } => Some(artifact),
             _ => None,
         }
     }

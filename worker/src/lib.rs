@@ -78,8 +78,8 @@ fn post(mut event: WorkerEvent) {
     }
 }
 
-/// A request as the page posted it: its JSON, with the bytes it sent apart (a `Blob` read
-/// here, or a `Uint8Array`) put back, except a file to plan: that `Blob` comes back as it is,
+/// A request as the page posted it: its JSON, with the model's text and the bytes it sent
+/// apart (a `Blob` read here, or a `Uint8Array`) put back, except a file to plan: that `Blob` comes back as it is,
 /// to be read a piece at a time. An error names the job (0 when the JSON does not read) and
 /// says why.
 fn read_request(data: &JsValue) -> Result<(WorkerRequest, Option<web_sys::Blob>), (u64, String)> {
@@ -87,9 +87,17 @@ fn read_request(data: &JsValue) -> Result<(WorkerRequest, Option<web_sys::Blob>)
         Some(parts) => (parts.get(0).as_string(), Some(parts.get(1))),
         None => (data.as_string(), None),
     };
+    let apart = apart.filter(|a| !a.is_null() && !a.is_undefined());
     let mut request = serde_json::from_str::<WorkerRequest>(&json.unwrap_or_default())
         .map_err(|e| (0, format!("the worker could not read a request: {e}")))?;
     let job_id = request.job_id();
+    if let (Some(slot), Some(model)) = (
+        request.model_mut(),
+        data.dyn_ref::<js_sys::Array>()
+            .and_then(|p| p.get(2).as_string()),
+    ) {
+        *slot = model;
+    }
     let planned = matches!(request, WorkerRequest::PlanChunks { .. });
     match (request.bytes_mut(), apart) {
         (Some(_), Some(apart)) if planned && apart.is_instance_of::<web_sys::Blob>() => {

@@ -1,8 +1,11 @@
 //! Shipping jobs: batch scoring a file chunk by chunk (the page spreads the chunks over the
 //! pool) and exporting a model as ONNX.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use kiln_engine::artifact::Artifact;
-use kiln_protocol::worker::WorkerEvent;
+use kiln_protocol::worker::{JobError, WorkerEvent};
 
 use crate::convert;
 
@@ -68,22 +71,41 @@ pub fn plan_chunks(
     }
 }
 
+thread_local! {
+    /// The model this worker last scored a chunk with, by its artifact's text: a file's
+    /// chunks all name one model, and decoding it (hundreds of kilobytes of JSON for a
+    /// boosted model) for each would cost a good part of scoring the chunk.
+    static MODEL: RefCell<Option<(String, Rc<Artifact>)>> = const { RefCell::new(None) };
+}
+
+/// The artifact whose JSON text is `text`, decoded once per model.
+fn model(text: String) -> Result<Rc<Artifact>, JobError> {
+    if let Some(known) = MODEL.with_borrow(|m| {
+        m.as_ref()
+            .filter(|(t, _)| *t == text)
+            .map(|(_, a)| a.clone())
+    }) {
+        return Ok(known);
+    }
+    let artifact = Rc::new(Artifact::decode(&text).map_err(|e| convert::error("artifact", e))?);
+    MODEL.set(Some((text, artifact.clone())));
+    Ok(artifact)
+}
+
 /// One chunk of a batch-scoring file (the page cuts the file and spreads its chunks over the
 /// pool's workers).
 pub fn score_chunk(
     job_id: u64,
-    artifact: serde_json::Value,
+    artifact: String,
     columns: &[String],
     delimiter: u8,
     chunk: &[u8],
     first_row: usize,
 ) -> WorkerEvent {
-    let result = Artifact::from_value(artifact)
-        .map_err(|e| convert::error("artifact", e))
-        .and_then(|a| {
-            kiln_engine::batch::score_chunk(&a, columns, chunk, delimiter, first_row)
-                .map_err(|e| convert::error("input", e))
-        });
+    let result = model(artifact).and_then(|a| {
+        kiln_engine::batch::score_chunk(&a, columns, chunk, delimiter, first_row)
+            .map_err(|e| convert::error("input", e))
+    });
     match result {
         Ok(s) => WorkerEvent::ScoredChunk {
             job_id,

@@ -14,8 +14,8 @@ use leptos::prelude::*;
 use crate::state::{Studio, use_studio};
 use crate::{files, pool, worker};
 
-/// Rows per chunk: small enough for steady progress, large enough that the artifact each
-/// chunk carries is decoded rarely.
+/// Rows per chunk: small enough for steady progress, large enough that each chunk's trip
+/// (its message, the model's text it carries) costs little next to scoring it.
 const CHUNK_ROWS: usize = 20_000;
 /// Reasons shown for rows that could not be scored (the file has them all).
 const ERRORS_SHOWN: usize = 5;
@@ -37,7 +37,8 @@ pub struct Finished {
 /// A scoring job in flight: the file, its plan, and what has come back.
 struct Job {
     file: web_sys::File,
-    artifact: serde_json::Value,
+    /// The model's artifact as JSON text, sent with every chunk (a worker decodes it once).
+    model: String,
     columns: Vec<String>,
     delimiter: u8,
     starts: Vec<usize>,
@@ -199,11 +200,20 @@ fn plan(
                 let Some((file, artifact)) = slot.borrow_mut().take() else {
                     return;
                 };
+                let model = match serde_json::to_string(&artifact) {
+                    Ok(model) => model,
+                    Err(e) => {
+                        signals.progress.set(None);
+                        return signals.studio.fail(format!(
+                            "Cannot score {name}: the model cannot be sent ({e})."
+                        ));
+                    }
+                };
                 let parts = js_sys::Array::new();
                 parts.push(&header.into());
                 *job.borrow_mut() = Some(Job {
                     file,
-                    artifact,
+                    model,
                     columns,
                     delimiter,
                     starts,
@@ -261,17 +271,17 @@ fn dispatch(signals: Signals, job: Rc<RefCell<Option<Job>>>, name: String, total
             index,
             chunk,
             first_row,
-            j.artifact.clone(),
+            j.model.clone(),
             j.columns.clone(),
             j.delimiter,
         )
     };
-    let (index, chunk, first_row, artifact, columns, delimiter) = request;
+    let (index, chunk, first_row, model, columns, delimiter) = request;
     let again = job.clone();
     pool::submit(
         move |job_id| WorkerRequest::ScoreChunk {
             job_id,
-            artifact,
+            artifact: model,
             columns,
             delimiter,
             chunk: Vec::new(),
