@@ -59,6 +59,13 @@ fn spawn(index: usize) -> Result<Slot, String> {
                 });
                 pump();
             }
+            // A request the worker could not read without even a job id is this slot's job.
+            Ok(WorkerEvent::Failed { job_id: 0, error }) => {
+                let job = POOL.with_borrow(|p| p.slots.get(index)?.as_ref()?.job);
+                if let Some(job_id) = job {
+                    finish(index, WorkerEvent::Failed { job_id, error });
+                }
+            }
             Ok(event) => finish(index, event),
             Err(e) => {
                 let job = POOL.with_borrow(|p| p.slots.get(index)?.as_ref()?.job);
@@ -139,7 +146,7 @@ fn dispatch(event: WorkerEvent, done: bool) {
 }
 
 /// Starts the pool's workers before the jobs they are for: each loads the engine (tens of
-/// megabytes of wasm) while the page is still reading and cutting the work.
+/// megabytes of wasm) while the work is still being cut.
 pub fn warm() {
     POOL.with_borrow_mut(|p| {
         while p.slots.len() < size() {

@@ -82,8 +82,9 @@ pub enum WorkerRequest {
         rows: Vec<BTreeMap<String, String>>,
     },
     /// Plan batch scoring of a delimited file: its output header and where to cut it into
-    /// chunks of about `rows` rows (see `ChunksPlanned`). `file` is the file's bytes as
-    /// stored (UTF-8, perhaps with a byte-order mark), posted beside the JSON.
+    /// chunks of about `rows` rows (see `ChunksPlanned`). The file (UTF-8 as stored, perhaps
+    /// with a byte-order mark) is posted beside the JSON: a `Blob` the worker reads a piece at
+    /// a time, or bytes that fill `file`.
     PlanChunks {
         job_id: u64,
         artifact: serde_json::Value,

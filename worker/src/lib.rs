@@ -79,22 +79,29 @@ fn post(mut event: WorkerEvent) {
 }
 
 /// A request as the page posted it: its JSON, with the model's text and the bytes it sent
-/// apart (a `Blob` read here, or a `Uint8Array`) put back, except a file to plan: that `Blob` comes back as it is,
-/// to be read a piece at a time. An error names the job (0 when the JSON does not read) and
-/// says why.
+/// apart (a `Blob` read here, or a `Uint8Array`) put back, except a file to plan: that `Blob`
+/// comes back as it is, to be read a piece at a time. An error names the job (0 only when
+/// the JSON has no job id) and says why.
 fn read_request(data: &JsValue) -> Result<(WorkerRequest, Option<web_sys::Blob>), (u64, String)> {
-    let (json, apart) = match data.dyn_ref::<js_sys::Array>() {
-        Some(parts) => (parts.get(0).as_string(), Some(parts.get(1))),
-        None => (data.as_string(), None),
-    };
-    let apart = apart.filter(|a| !a.is_null() && !a.is_undefined());
-    let mut request = serde_json::from_str::<WorkerRequest>(&json.unwrap_or_default())
-        .map_err(|e| (0, format!("the worker could not read a request: {e}")))?;
+    let parts = data.dyn_ref::<js_sys::Array>();
+    let json = parts
+        .map_or_else(|| data.as_string(), |p| p.get(0).as_string())
+        .unwrap_or_default();
+    let apart = parts
+        .map(|p| p.get(1))
+        .filter(|a| !a.is_null() && !a.is_undefined());
+    let mut request = serde_json::from_str::<WorkerRequest>(&json).map_err(|e| {
+        // The job still hears that it failed, so nothing waits for it forever.
+        let job_id = serde_json::from_str::<serde_json::Value>(&json)
+            .ok()
+            .and_then(|v| v.get("job_id").and_then(serde_json::Value::as_u64))
+            .unwrap_or(0);
+        (job_id, format!("the worker could not read a request: {e}"))
+    })?;
     let job_id = request.job_id();
     if let (Some(slot), Some(model)) = (
         request.model_mut(),
-        data.dyn_ref::<js_sys::Array>()
-            .and_then(|p| p.get(2).as_string()),
+        parts.and_then(|p| p.get(2).as_string()),
     ) {
         *slot = model;
     }
@@ -104,7 +111,9 @@ fn read_request(data: &JsValue) -> Result<(WorkerRequest, Option<web_sys::Blob>)
             return Ok((request, apart.dyn_into().ok()));
         }
         (Some(slot), Some(apart)) => *slot = read_bytes(&apart).map_err(|e| (job_id, e))?,
-        _ => {}
+        // A file or chunk that did not come would score as no rows at all.
+        (Some(_), None) => return Err((job_id, "the request came without its file".into())),
+        (None, _) => {}
     }
     Ok((request, None))
 }

@@ -28,7 +28,7 @@ pub fn export_onnx(job_id: u64, artifact: serde_json::Value) -> WorkerEvent {
 }
 
 /// Where a batch-scoring file is cut, and the header its scored copy gets. The file comes in
-/// `pieces` (read one after another, so a large file is never held whole).
+/// `pieces`, read one after another; only those up to the end of the header line are kept.
 pub fn plan_chunks(
     job_id: u64,
     artifact: serde_json::Value,
@@ -87,7 +87,11 @@ fn model(text: String) -> Result<Rc<Artifact>, JobError> {
     }) {
         return Ok(known);
     }
-    let artifact = Rc::new(Artifact::decode(&text).map_err(|e| convert::error("artifact", e))?);
+    // Read as the plan read it (`from_value`): the studio's own artifacts, at any size.
+    let artifact = serde_json::from_str(&text)
+        .map_err(|e| convert::error("artifact", e))
+        .and_then(|v| Artifact::from_value(v).map_err(|e| convert::error("artifact", e)))?;
+    let artifact = Rc::new(artifact);
     MODEL.set(Some((text, artifact.clone())));
     Ok(artifact)
 }

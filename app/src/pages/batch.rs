@@ -15,7 +15,7 @@ use crate::state::{Studio, use_studio};
 use crate::{files, pool, worker};
 
 /// Rows per chunk: small enough for steady progress, large enough that each chunk's trip
-/// (its message, the model's text it carries) costs little next to scoring it.
+/// costs little next to scoring it (for all but huge models, whose text every chunk carries).
 const CHUNK_ROWS: usize = 20_000;
 /// Reasons shown for rows that could not be scored (the file has them all).
 const ERRORS_SHOWN: usize = 5;
@@ -97,6 +97,13 @@ pub fn BatchScoring() -> impl IntoView {
                 "Cannot score {name}: batch scoring reads CSV or TSV files (.csv, .tsv, .txt)."
             ));
         };
+        // Offsets into the file are 32-bit in wasm.
+        if file.size() > f64::from(u32::MAX) {
+            return studio.fail(format!(
+                "Cannot score {name}: it is {:.1} GiB, and batch scoring takes files under 4 GiB. Split it and score the parts.",
+                file.size() / f64::from(1u32 << 30)
+            ));
+        }
         let artifact = (*run.artifact).clone();
         if let Some(previous) = signals.finished.get_untracked() {
             let _ = web_sys::Url::revoke_object_url(&previous.url);
