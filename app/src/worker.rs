@@ -35,19 +35,12 @@ thread_local! {
     });
 }
 
-/// A request as posted to a worker: its JSON, or `[json, data, model]` when bytes or a
-/// model's text travel beside it (see `WorkerRequest::bytes_mut` and `model_mut`). `data` is
-/// `apart` when given (a `Blob` the worker reads itself, so a file's bytes never pass through
-/// the page), else the request's own bytes.
+/// A request as posted to a worker: its JSON, or `[json, data, model]` when a `Blob` or a
+/// model's text travel beside it (see `WorkerRequest::bytes_mut` and `model_mut`). `apart` is
+/// the `Blob` (the worker reads it itself, so a file's bytes never pass through the page).
 pub fn encode(mut request: WorkerRequest, apart: Option<JsValue>) -> Result<JsValue, String> {
-    let bytes = request.bytes_mut().map(std::mem::take);
     let model = request.model_mut().map(std::mem::take);
     let json = JsValue::from_str(&serde_json::to_string(&request).map_err(|e| e.to_string())?);
-    let apart = apart.or_else(|| {
-        bytes
-            .filter(|b| !b.is_empty())
-            .map(|b| js_sys::Uint8Array::from(b.as_slice()).into())
-    });
     Ok(match (apart, model) {
         (None, None) => json,
         (data, None) => js_sys::Array::of2(&json, &data.unwrap_or(JsValue::NULL)).into(),

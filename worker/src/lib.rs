@@ -136,8 +136,7 @@ fn pieces(file: &web_sys::Blob) -> impl Iterator<Item = Result<Vec<u8>, String>>
         })
 }
 
-/// The bytes of a `Blob` (a file the person picked, or a slice of it), a `Uint8Array` or a
-/// string.
+/// The bytes of a `Blob` (a file the person picked, or a slice of it) or a `Uint8Array`.
 fn read_bytes(value: &JsValue) -> Result<Vec<u8>, String> {
     if let Some(blob) = value.dyn_ref::<web_sys::Blob>() {
         // A worker may read a file synchronously; the job runs on this thread either way.
@@ -151,12 +150,9 @@ fn read_bytes(value: &JsValue) -> Result<Vec<u8>, String> {
             })?;
         return Ok(js_sys::Uint8Array::new(&buffer).to_vec());
     }
-    if let Some(array) = value.dyn_ref::<js_sys::Uint8Array>() {
-        return Ok(array.to_vec());
-    }
     value
-        .as_string()
-        .map(String::into_bytes)
+        .dyn_ref::<js_sys::Uint8Array>()
+        .map(js_sys::Uint8Array::to_vec)
         .ok_or_else(|| "the request's data was neither a file nor bytes".to_string())
 }
 
